@@ -1,1 +1,4 @@
-export {};
+export * from './network-cni-config.js';
+export * from './cni-config-dir.js';
+export * from './cni-config-watcher.js';
+export * from './network-cni-module.js';

@@ -1,1 +1,12 @@
-export {};
+export * from './cri-config.js';
+export * from './cri-config-token.js';
+export * from './server-config.js';
+export * from './grpc-status.js';
+export * from './grpc/define-service.js';
+export * from './grpc/rpc-wrapper.js';
+export * from './cri-handler-group.js';
+export * from './cri-grpc-server.js';
+export * from './runtime-info-handlers.js';
+export * from './server-module.js';
+export * from './cri-runtime.js';
+export * from './create-runtime.js';

@@ -1,0 +1,42 @@
+import { Container, ContainerModule } from 'inversify';
+import { CgroupConfig, Logger, PathsConfig, silentLogger } from '@crikit/core';
+import { ContainerdConfig, containerdModule } from '@crikit/containerd';
+import { NetworkCniConfig, networkCniModule } from '@crikit/network-cni';
+import { parseCriConfig, type CriConfigInput } from './cri-config.js';
+import { CriConfigToken } from './cri-config-token.js';
+import { CriRuntime } from './cri-runtime.js';
+import { ServerConfig } from './server-config.js';
+import { serverModule } from './server-module.js';
+
+/** How to build a runtime. */
+export interface CreateRuntimeOptions {
+  /** The config (as a TOML file would say it); every missing key takes its default. */
+  config?: CriConfigInput;
+  /** Where logs go (a pino logger fits); silent by default. */
+  logger?: Logger;
+  /** Modules loaded last, e.g. one that rebinds a service. */
+  overrides?: ContainerModule[];
+}
+
+/**
+ * Composes every package's module into one DI container and returns the runtime, not yet started.
+ * An embedder may `runtime.container.rebind(Token)` before `start`.
+ * @throws InvalidArgumentError for an invalid config
+ */
+export function createRuntime(options: CreateRuntimeOptions = {}): CriRuntime {
+  const { config, warnings } = parseCriConfig(options.config ?? {});
+  const log = options.logger ?? silentLogger;
+  for (const w of warnings) log.warn({}, w);
+  const configModule = new ContainerModule(o => {
+    o.bind(Logger).toConstantValue(log);
+    o.bind(CriConfigToken).toConstantValue(config);
+    o.bind(ServerConfig).toConstantValue(config.server);
+    o.bind(PathsConfig).toConstantValue(config.paths);
+    o.bind(CgroupConfig).toConstantValue(config.cgroup);
+    o.bind(ContainerdConfig).toConstantValue(config.containerd);
+    o.bind(NetworkCniConfig).toConstantValue(config.cni);
+  });
+  const container = new Container();
+  container.load(configModule, containerdModule, networkCniModule, serverModule, ...(options.overrides ?? []));
+  return new CriRuntime(container, config, log);
+}

@@ -1,0 +1,83 @@
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { inject, injectable, multiInject } from 'inversify';
+import { cri } from '@crikit/api';
+import { FailedPreconditionError, Logger, UnavailableError } from '@crikit/core';
+import { defineService } from './grpc/define-service.js';
+import { LoggingRpcWrapper } from './grpc/rpc-wrapper.js';
+import { CriHandlerGroup } from './cri-handler-group.js';
+import { ServerConfig } from './server-config.js';
+
+/** The gRPC server behind the CRI socket: RuntimeService and ImageService. */
+@injectable()
+export class CriGrpcServer {
+  private server: grpc.Server | undefined;
+
+  constructor(
+    @inject(ServerConfig) private readonly config: ServerConfig,
+    @inject(Logger) private readonly log: Logger,
+    @inject(LoggingRpcWrapper) private readonly wrapper: LoggingRpcWrapper,
+    @multiInject(CriHandlerGroup) private readonly groups: CriHandlerGroup[],
+  ) {}
+
+  /** The socket path. */
+  get socket(): string {
+    return this.config.socket;
+  }
+
+  /**
+   * Binds the socket; a stale socket file is removed first.
+   * @throws FailedPreconditionError when something already answers on the socket
+   */
+  async listen(): Promise<void> {
+    await this.clearStaleSocket();
+    await fs.mkdir(path.dirname(this.socket), { recursive: true });
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20, 'grpc.max_send_message_length': 16 << 20 });
+    const runtime = defineService(cri.RuntimeServiceDefinition, merge(this.groups.map(g => g.runtime?.() ?? {})), this.wrapper);
+    const image = defineService(cri.ImageServiceDefinition, merge(this.groups.map(g => g.image?.() ?? {})), this.wrapper);
+    server.addService(runtime.service, runtime.implementation);
+    server.addService(image.service, image.implementation);
+    await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${this.socket}`, grpc.ServerCredentials.createInsecure(),
+      err => (err ? reject(new UnavailableError(`listen on ${this.socket}`, { cause: err })) : resolve())));
+    await fs.chmod(this.socket, this.config.socketMode);
+    this.server = server;
+    this.log.info({ socket: this.socket }, 'serving CRI');
+  }
+
+  /** Stops taking calls, waits for in-flight ones until `signal` fires, then cuts the rest; removes the socket. Idempotent. */
+  async shutdown(signal: AbortSignal): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) {
+      const graceful = new Promise<void>(resolve => server.tryShutdown(() => resolve()));
+      const cut = new Promise<void>(resolve => signal.addEventListener('abort', () => resolve(), { once: true }));
+      await Promise.race([graceful, cut, this.wrapper.drain(signal).then(() => graceful)]);
+      server.forceShutdown();
+    }
+    await fs.rm(this.socket, { force: true });
+  }
+
+  // A socket file left by a crashed crikit is removed; one that answers belongs to a live runtime.
+  private async clearStaleSocket(): Promise<void> {
+    const st = await fs.lstat(this.socket).catch(() => undefined);
+    if (!st) return;
+    if (!st.isSocket()) throw new FailedPreconditionError(`${this.socket} exists and is not a socket`);
+    if (await answers(this.socket)) throw new FailedPreconditionError(`another runtime already serves ${this.socket}`);
+    this.log.info({ socket: this.socket }, 'removing stale socket');
+    await fs.rm(this.socket, { force: true });
+  }
+}
+
+function answers(socket: string): Promise<boolean> {
+  return new Promise(resolve => {
+    const conn = net.connect(socket);
+    conn.once('connect', () => { conn.destroy(); resolve(true); });
+    conn.once('error', () => resolve(false));
+  });
+}
+
+function merge<T extends object>(parts: T[]): T {
+  return Object.assign({}, ...parts) as T;
+}

@@ -1,0 +1,89 @@
+import * as grpc from '@grpc/grpc-js';
+import { inject, injectable } from 'inversify';
+import { Logger, UnavailableError } from '@crikit/core';
+import { grpcStatusOf } from '../grpc-status.js';
+import type { RpcWrapper } from './define-service.js';
+
+/** Tells whether start-up has ended; until then every RPC answers UNAVAILABLE. */
+@injectable()
+export class ReadinessGate {
+  private ready = false;
+  /** Opens the gate once every Startable has started. */
+  open(): void { this.ready = true; }
+  /** Closes it again while draining on shutdown. */
+  close(): void { this.ready = false; }
+  get isOpen(): boolean { return this.ready; }
+}
+
+/**
+ * The one wrapper every RPC runs through: refuses calls before start-up ends, gives the handler an
+ * AbortSignal tied to the call's cancellation and deadline, maps errors to gRPC status, logs, and
+ * counts in-flight calls so shutdown can drain them.
+ */
+@injectable()
+export class LoggingRpcWrapper implements RpcWrapper {
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+
+  constructor(@inject(Logger) private readonly log: Logger, @inject(ReadinessGate) private readonly gate: ReadinessGate) {}
+
+  unary(rpc: string, handler: (req: unknown, signal: AbortSignal) => Promise<unknown>, call: grpc.ServerUnaryCall<unknown, unknown>, done: grpc.sendUnaryData<unknown>): void {
+    const { signal, release } = this.begin(call);
+    const started = process.hrtime.bigint();
+    this.guarded(rpc, () => handler(call.request, signal))
+      .then(res => { this.log.debug({ rpc, ms: msSince(started) }, 'rpc done'); done(null, res); },
+        err => done(this.toServiceError(rpc, err, started)))
+      .finally(release);
+  }
+
+  stream(rpc: string, handler: (req: unknown, signal: AbortSignal) => AsyncIterable<unknown>, call: grpc.ServerWritableStream<unknown, unknown>): void {
+    const { signal, release } = this.begin(call);
+    const started = process.hrtime.bigint();
+    this.guarded(rpc, async () => {
+      for await (const item of handler(call.request, signal)) {
+        if (signal.aborted) break;
+        if (!call.write(item)) await new Promise(resolve => call.once('drain', resolve));
+      }
+    }).then(() => call.end(), err => call.emit('error', this.toServiceError(rpc, err, started))).finally(release);
+  }
+
+  /** Resolves once no call is in flight (used by shutdown). */
+  async drain(signal: AbortSignal): Promise<void> {
+    if (this.inFlight === 0) return;
+    await new Promise<void>(resolve => {
+      this.drained = resolve;
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  private async guarded<T>(rpc: string, fn: () => Promise<T>): Promise<T> {
+    if (!this.gate.isOpen) throw new UnavailableError(`${rpc}: crikit is starting or stopping`);
+    return fn();
+  }
+
+  private begin(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): { signal: AbortSignal; release: () => void } {
+    this.inFlight++;
+    const ac = new AbortController();
+    call.on('cancelled', () => ac.abort(new DOMException('the caller cancelled the call', 'AbortError')));
+    const deadline = call.getDeadline();
+    const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : deadline - Date.now();
+    const timer = Number.isFinite(ms) ? setTimeout(() => ac.abort(new DOMException('deadline exceeded', 'TimeoutError')), Math.max(0, ms)) : undefined;
+    return {
+      signal: ac.signal,
+      release: () => {
+        clearTimeout(timer);
+        if (--this.inFlight === 0) this.drained?.();
+      },
+    };
+  }
+
+  private toServiceError(rpc: string, err: unknown, started: bigint): Partial<grpc.StatusObject> {
+    const code = grpcStatusOf(err);
+    const message = err instanceof Error ? err.message : String(err);
+    if (code === grpc.status.UNKNOWN || code === grpc.status.INTERNAL) this.log.error({ rpc, err, ms: msSince(started) }, 'rpc failed');
+    else this.log.info({ rpc, code: grpc.status[code], error: message, ms: msSince(started) }, 'rpc refused');
+    return { code, details: message };
+  }
+}
+
+const msSince = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;

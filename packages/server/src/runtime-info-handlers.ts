@@ -1,0 +1,53 @@
+import { createRequire } from 'node:module';
+import { inject, injectable } from 'inversify';
+import { cri } from '@crikit/api';
+import { CgroupConfig, ContainerdClient } from '@crikit/core';
+import { CniConfigWatcher } from '@crikit/network-cni';
+import type { ServiceHandlers } from './grpc/define-service.js';
+import type { CriHandlerGroup } from './cri-handler-group.js';
+import { CriConfigToken, type CriConfig } from './cri-config-token.js';
+
+/** The version crikit reports: that of the server package. */
+export const crikitVersion: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/** Version, Status and RuntimeConfig: what the kubelet asks about the runtime itself. */
+@injectable()
+export class RuntimeInfoHandlers implements CriHandlerGroup {
+  constructor(
+    @inject(ContainerdClient) private readonly containerd: ContainerdClient,
+    @inject(CniConfigWatcher) private readonly cni: CniConfigWatcher,
+    @inject(CgroupConfig) private readonly cgroup: CgroupConfig,
+    @inject(CriConfigToken) private readonly config: CriConfig,
+  ) {}
+
+  /** The RuntimeService handlers this class answers. */
+  runtime(): ServiceHandlers<typeof cri.RuntimeServiceDefinition> {
+    return {
+      version: async () => ({ version: '0.1.0', runtimeName: 'crikit', runtimeVersion: crikitVersion, runtimeApiVersion: 'v1' }),
+      status: (req, signal) => this.status(req.verbose, signal),
+      runtimeConfig: async () => ({
+        linux: { cgroupDriver: this.cgroup.driver === 'systemd' ? cri.CgroupDriver.SYSTEMD : cri.CgroupDriver.CGROUPFS },
+      }),
+    };
+  }
+
+  // CRI: RuntimeReady says containerd answers; NetworkReady says a CNI config is loaded.
+  private async status(verbose: boolean, signal: AbortSignal): Promise<Partial<cri.StatusResponse>> {
+    const healthy = await this.containerd.isHealthy(signal);
+    const network = this.cni.condition();
+    const conditions: cri.RuntimeCondition[] = [
+      { type: 'RuntimeReady', status: healthy, reason: healthy ? '' : 'ContainerdUnreachable', message: healthy ? '' : `containerd does not answer in namespace ${this.containerd.namespace}` },
+      { type: 'NetworkReady', status: network.ready, reason: network.reason, message: network.message },
+    ];
+    const info: Record<string, string> = {};
+    if (verbose) {
+      info.config = JSON.stringify(this.config, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      info.cniConfig = JSON.stringify(this.cni.networks.map(n => ({ name: n.name, file: n.file, cniVersion: n.cniVersion })));
+      if (healthy) {
+        const v = await this.containerd.version.version({}, { signal, timeoutMs: 2_000 }).catch(() => undefined);
+        if (v) info.containerd = JSON.stringify({ version: v.version, revision: v.revision });
+      }
+    }
+    return { status: { conditions }, info, runtimeHandlers: [], features: { supplementalGroupsPolicy: false, userNamespacesHostNetwork: false } };
+  }
+}

@@ -1,0 +1,14 @@
+import { ContainerModule } from 'inversify';
+import { CriGrpcServer } from './cri-grpc-server.js';
+import { CriHandlerGroup } from './cri-handler-group.js';
+import { LoggingRpcWrapper, ReadinessGate } from './grpc/rpc-wrapper.js';
+import { RuntimeInfoHandlers } from './runtime-info-handlers.js';
+
+/** Binds the gRPC server, the RPC wrapper and the handler groups the server itself answers. */
+export const serverModule = new ContainerModule(options => {
+  options.bind(ReadinessGate).toSelf().inSingletonScope();
+  options.bind(LoggingRpcWrapper).toSelf().inSingletonScope();
+  options.bind(CriGrpcServer).toSelf().inSingletonScope();
+  options.bind(RuntimeInfoHandlers).toSelf().inSingletonScope();
+  options.bind(CriHandlerGroup).toService(RuntimeInfoHandlers);
+});
