@@ -1,1 +1,1 @@
-export {};
+export * from './container-module.js';

@@ -1,1 +1,12 @@
-export {};
+export * from './image-reference.js';
+export * from './image-config.js';
+export * from './image-manifest.js';
+export * from './platform-select.js';
+export * from './content-digest.js';
+export * from './registry-hosts.js';
+export type { RegistryCredentials } from './registry-auth.js';
+export { RegistryUnreachableError } from './registry-errors.js';
+export type { RetryPolicy } from './registry-http.js';
+export * from './verified-blob-stream.js';
+export * from './registry-client.js';
+export * from './registry-module.js';

@@ -1,11 +1,8 @@
 import fs from 'node:fs';
 import { inject, injectable } from 'inversify';
-import { Logger, StartOrder, type Startable } from '@crikit/core';
+import { GuardedEmitter, Logger, StartOrder, type NetworkCondition, type PodNetworkEvents, type Startable, type Subscribable } from '@crikit/core';
 import { scanCniConfigDir, type CniConfigScan, type CniNetworkList } from './cni-config-dir.js';
 import { NetworkCniConfig } from './network-cni-config.js';
-
-/** Why the network is or is not ready, as the CRI Status RPC reports it. */
-export interface NetworkCondition { readonly ready: boolean; readonly reason: string; readonly message: string }
 
 /**
  * Keeps the CNI conf dir loaded: scans at start, then again whenever the directory changes
@@ -20,8 +17,14 @@ export class CniConfigWatcher implements Startable {
   private poll: NodeJS.Timeout | undefined;
   private rescanning: Promise<void> | undefined;
   private rescanAgain = false;
+  private readonly emitter: GuardedEmitter<PodNetworkEvents>;
+  /** Hears `network:status-changed` whenever the condition changes. */
+  readonly events: Subscribable<PodNetworkEvents>;
 
-  constructor(@inject(NetworkCniConfig) private readonly config: NetworkCniConfig, @inject(Logger) private readonly log: Logger) {}
+  constructor(@inject(NetworkCniConfig) private readonly config: NetworkCniConfig, @inject(Logger) private readonly log: Logger) {
+    this.emitter = new GuardedEmitter<PodNetworkEvents>(err => this.log.error({ err }, 'network status listener threw'));
+    this.events = this.emitter;
+  }
 
   /** The default network (the first valid config), if any. */
   get defaultNetwork(): CniNetworkList | undefined {
@@ -61,9 +64,13 @@ export class CniConfigWatcher implements Startable {
     this.rescanning = (async () => {
       do {
         this.rescanAgain = false;
-        const before = this.defaultNetwork?.file;
+        const before = this.condition();
         this.scan = await scanCniConfigDir(this.config.confDir, this.config.maxConfNum);
-        if (this.defaultNetwork?.file !== before) this.log.info({ network: this.defaultNetwork?.name, file: this.defaultNetwork?.file, problems: this.scan.problems }, 'cni default network changed');
+        const after = this.condition();
+        if (after.ready !== before.ready || after.message !== before.message) {
+          this.log.info({ network: this.defaultNetwork?.name, file: this.defaultNetwork?.file, problems: this.scan.problems }, 'cni network condition changed');
+          this.emitter.emit('network:status-changed', after);
+        }
       } while (this.rescanAgain);
     })().finally(() => { this.rescanning = undefined; });
     return this.rescanning;

@@ -1,1 +1,1 @@
-export {};
+export * from './sandbox-module.js';

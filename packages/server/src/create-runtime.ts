@@ -1,7 +1,12 @@
 import { Container, ContainerModule } from 'inversify';
-import { CgroupConfig, Logger, PathsConfig, silentLogger } from '@crikit/core';
+import { CgroupConfig, coreModule, Logger, PathsConfig, silentLogger } from '@crikit/core';
 import { ContainerdConfig, containerdModule } from '@crikit/containerd';
 import { NetworkCniConfig, networkCniModule } from '@crikit/network-cni';
+import { sandboxModule } from '@crikit/sandbox';
+import { containerModule } from '@crikit/container';
+import { loggingModule } from '@crikit/logging';
+import { metricsModule } from '@crikit/metrics';
+import { streamingModule } from '@crikit/streaming';
 import { parseCriConfig, type CriConfigInput } from './cri-config.js';
 import { CriConfigToken } from './cri-config-token.js';
 import { CriRuntime } from './cri-runtime.js';
@@ -37,6 +42,10 @@ export function createRuntime(options: CreateRuntimeOptions = {}): CriRuntime {
     o.bind(NetworkCniConfig).toConstantValue(config.cni);
   });
   const container = new Container();
-  container.load(configModule, containerdModule, networkCniModule, serverModule, ...(options.overrides ?? []));
+  container.load(
+    configModule, coreModule, containerdModule, networkCniModule,
+    sandboxModule, containerModule, loggingModule, metricsModule, streamingModule,
+    serverModule, ...(options.overrides ?? []),
+  );
   return new CriRuntime(container, config, log);
 }

@@ -27,21 +27,20 @@ test('a value of the wrong type is refused with its key path and reason', () => 
     err.message.includes('server.socket: must be an absolute path'));
 });
 
-test('an unknown section is refused; an unknown key inside a section is a warning', () => {
-  assert.throws(() => parseCriConfig({ contianerd: {} }), (err: Error) => err.message.includes('unknown key contianerd'));
-  const { warnings } = parseCriConfig({ containerd: { adress: '/x.sock' } });
-  assert.deepEqual(warnings, ['unknown config key containerd.adress is ignored']);
+test('an unknown key is refused at any level, named with its path', () => {
+  assert.throws(() => parseCriConfig({ contianerd: {} }), (err: Error) => err.message.includes('(top level): unknown key contianerd'));
+  assert.throws(() => parseCriConfig({ containerd: { adress: '/x.sock' } }), (err: Error) => err.message.includes('containerd: unknown key adress'));
+  assert.throws(() => parseCriConfig({ cni: { confdir: '/x' } }), (err: Error) => err.message.includes('cni: unknown key confdir'));
 });
 
 test('a TOML file is read, with octal modes; a bad one names the file and the key', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crikit-config-'));
   try {
     const good = path.join(dir, 'good.toml');
-    fs.writeFileSync(good, '[server]\nsocket = "/tmp/x.sock"\nsocket_mode = 1\nsocketMode = 0o600\n[containerd]\naddress = "/run/containerd/containerd.sock"\n');
-    const { config, warnings } = loadCriConfigFile(good);
+    fs.writeFileSync(good, '[server]\nsocket = "/tmp/x.sock"\nsocketMode = 0o600\n[containerd]\naddress = "/run/containerd/containerd.sock"\n');
+    const { config } = loadCriConfigFile(good);
     assert.equal(config.server.socketMode, 0o600);
     assert.equal(config.containerd.address, '/run/containerd/containerd.sock');
-    assert.deepEqual(warnings, ['unknown config key server.socket_mode is ignored']);
 
     const bad = path.join(dir, 'bad.toml');
     fs.writeFileSync(bad, '[cni]\nmaxConfNum = -1\n');

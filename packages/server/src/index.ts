@@ -10,3 +10,4 @@ export * from './runtime-info-handlers.js';
 export * from './server-module.js';
 export * from './cri-runtime.js';
 export * from './create-runtime.js';
+export * from './config-reference.js';

@@ -1,8 +1,7 @@
 import { createRequire } from 'node:module';
 import { inject, injectable } from 'inversify';
 import { cri } from '@crikit/api';
-import { CgroupConfig, ContainerdClient } from '@crikit/core';
-import { CniConfigWatcher } from '@crikit/network-cni';
+import { CgroupConfig, ContainerdClient, PodNetwork } from '@crikit/core';
 import type { ServiceHandlers } from './grpc/define-service.js';
 import type { CriHandlerGroup } from './cri-handler-group.js';
 import { CriConfigToken, type CriConfig } from './cri-config-token.js';
@@ -15,7 +14,7 @@ export const crikitVersion: string = (createRequire(import.meta.url)('../package
 export class RuntimeInfoHandlers implements CriHandlerGroup {
   constructor(
     @inject(ContainerdClient) private readonly containerd: ContainerdClient,
-    @inject(CniConfigWatcher) private readonly cni: CniConfigWatcher,
+    @inject(PodNetwork) private readonly network: PodNetwork,
     @inject(CgroupConfig) private readonly cgroup: CgroupConfig,
     @inject(CriConfigToken) private readonly config: CriConfig,
   ) {}
@@ -34,7 +33,7 @@ export class RuntimeInfoHandlers implements CriHandlerGroup {
   // CRI: RuntimeReady says containerd answers; NetworkReady says a CNI config is loaded.
   private async status(verbose: boolean, signal: AbortSignal): Promise<Partial<cri.StatusResponse>> {
     const healthy = await this.containerd.isHealthy(signal);
-    const network = this.cni.condition();
+    const network = this.network.status();
     const conditions: cri.RuntimeCondition[] = [
       { type: 'RuntimeReady', status: healthy, reason: healthy ? '' : 'ContainerdUnreachable', message: healthy ? '' : `containerd does not answer in namespace ${this.containerd.namespace}` },
       { type: 'NetworkReady', status: network.ready, reason: network.reason, message: network.message },
@@ -42,7 +41,7 @@ export class RuntimeInfoHandlers implements CriHandlerGroup {
     const info: Record<string, string> = {};
     if (verbose) {
       info.config = JSON.stringify(this.config, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-      info.cniConfig = JSON.stringify(this.cni.networks.map(n => ({ name: n.name, file: n.file, cniVersion: n.cniVersion })));
+      info.network = JSON.stringify(network);
       if (healthy) {
         const v = await this.containerd.version.version({}, { signal, timeoutMs: 2_000 }).catch(() => undefined);
         if (v) info.containerd = JSON.stringify({ version: v.version, revision: v.revision });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The CRI socket and how the daemon shuts down. */
-export const serverConfigSchema = z.object({
+export const serverConfigSchema = z.strictObject({
   socket: z.string().startsWith('/', 'must be an absolute path').default('/run/crikit/crikit.sock')
     .describe('unix socket the CRI services listen on (the kubelet\'s --container-runtime-endpoint)'),
   socketMode: z.number().int().min(0).max(0o777).default(0o660)

@@ -37,6 +37,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** A deadline for this call alone, in milliseconds from now. */
   timeoutMs?: number;
+  /** A containerd lease id (`containerd-lease` header): what the call creates is held by the lease until it is deleted. */
+  lease?: string;
 }
 
 /** Both ends of a bidirectional stream (content Write). */

@@ -1,0 +1,248 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { inject, injectable, optional } from 'inversify';
+import {
+  abortError, CriError, FailedPreconditionError, Logger, StartOrder, throwIfAborted, UnavailableError, type Startable,
+} from '@crikit/core';
+import { ContainerdConfig } from './containerd-config.js';
+import { containerdToml, type ContainerdCriPluginOptions } from './containerd-toml.js';
+import { GrpcContainerdClient } from './grpc-containerd-client.js';
+
+/** Options of the managed containerd beyond the config slice; bind this token to change them. */
+export interface ManagedContainerdOptions {
+  /** Enables containerd's own CRI plugin with these options (side-by-side benchmarks). Absent: CRI stays off. */
+  readonly criPlugin?: ContainerdCriPluginOptions;
+}
+/** DI token of ManagedContainerdOptions (optional; unbound means no options). */
+export const ManagedContainerdOptions = Symbol('ManagedContainerdOptions');
+
+/** How a child process ended, or why it never started. */
+interface ExitStatus { code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }
+
+/** containerd's log lines kept for error messages. */
+const keptLines = 50;
+/** How long to wait for the exit after SIGKILL before giving up on the child. */
+const killWaitMs = 5_000;
+
+/**
+ * containerd as a child process on a private root, state dir and socket, when the config's `address` is
+ * `managed`; otherwise every method is a no-op.
+ *
+ * ```
+ * stopped ──start──► starting ──socket answers──► running ──stop──► stopped (SIGTERM, then SIGKILL)
+ *                       │ exits / times out               │ exits by itself
+ *                       └──► stopped (UnavailableError)    └──► stopped (logged; the next start cleans up)
+ * ```
+ *
+ * start writes `<stateDir>/containerd.toml` (containerd's CRI plugin off unless `criPlugin` is given), spawns
+ * `<binary> --config <file>`, logs its output at debug and resolves once containerd answers on `address`.
+ * If crikit's process exits first, the child gets SIGKILL synchronously as a last resort.
+ */
+@injectable()
+export class ManagedContainerd implements Startable {
+  /** @inheritdoc */
+  readonly startName = 'managed containerd';
+  /** @inheritdoc */
+  readonly startOrder = StartOrder.containerd;
+
+  private readonly log: Logger;
+  private child: ChildProcess | undefined;
+  private exited: Promise<ExitStatus> | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  /** Whether the running child has answered; an exit before that is start's to report. */
+  private answered = false;
+  private readonly lines: string[] = [];
+
+  constructor(
+    @inject(ContainerdConfig) private readonly config: ContainerdConfig,
+    @inject(Logger) log: Logger,
+    @optional() @inject(ManagedContainerdOptions) private readonly options: ManagedContainerdOptions = {},
+  ) {
+    this.log = log.child({ component: 'managed-containerd' });
+  }
+
+  /** True when the config asks for a managed containerd (`address = "managed"`). */
+  get enabled(): boolean {
+    return this.config.address === 'managed';
+  }
+
+  /** The gRPC socket path (also the CRI socket when the CRI plugin is enabled). Known before start. */
+  get address(): string {
+    return join(this.config.managed.stateDir, 'containerd.sock');
+  }
+
+  /** The generated config file. */
+  get configPath(): string {
+    return join(this.config.managed.stateDir, 'containerd.toml');
+  }
+
+  /** The child's pid while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /**
+   * Starts containerd and waits until it answers, within `managed.startTimeoutMs`. A no-op when not enabled or
+   * already running.
+   * @throws UnavailableError if the binary is missing, containerd exits or does not answer in time (with its
+   *   last log lines); FailedPreconditionError if another containerd serves the socket
+   */
+  async start(signal: AbortSignal): Promise<void> {
+    if (!this.enabled) return;
+    this.starting ??= this.launch(signal).finally(() => { this.starting = undefined; });
+    return this.starting;
+  }
+
+  private async launch(signal: AbortSignal): Promise<void> {
+    if (this.child) return;
+    const { binary, rootDir, stateDir, startTimeoutMs, logLevel, snapshotter } = this.config.managed;
+    throwIfAborted(signal, 'start containerd');
+    await this.stopping;
+    await mkdir(rootDir, { recursive: true, mode: 0o711 });
+    await mkdir(stateDir, { recursive: true, mode: 0o711 });
+    await this.removeStaleSockets(signal);
+    await writeFile(this.configPath, containerdToml({
+      rootDir, stateDir, grpcAddress: this.address, ttrpcAddress: `${this.address}.ttrpc`, logLevel, snapshotter,
+      ...(this.options.criPlugin ? { criPlugin: this.options.criPlugin } : {}),
+    }), { mode: 0o600 });
+
+    const early: { exit?: ExitStatus } = {};
+    const exitedEarly = new AbortController();
+    const exited = this.spawnChild(binary).then(status => {
+      early.exit = status;
+      exitedEarly.abort();
+      return status;
+    });
+    const probe = new GrpcContainerdClient(this.config, { socketPath: this.address }, this.log);
+    try {
+      await probe.waitReady(AbortSignal.any([signal, AbortSignal.timeout(startTimeoutMs), exitedEarly.signal]));
+      this.answered = true;
+      this.log.info({ pid: this.pid, address: this.address, criPlugin: Boolean(this.options.criPlugin) },
+        'containerd started');
+    } catch (err) {
+      // Read before stop(): an exit caused by our own SIGTERM is not the reason start failed.
+      const { exit } = early;
+      await this.stop(AbortSignal.timeout(this.config.managed.stopTimeoutMs + killWaitMs));
+      await settlesBefore(exited, AbortSignal.timeout(killWaitMs));
+      throw this.startFailure(exit, signal, err);
+    } finally {
+      probe.close();
+    }
+  }
+
+  /**
+   * Sends SIGTERM, waits up to `managed.stopTimeoutMs` (or until `signal` fires), then SIGKILL; removes the
+   * sockets. Idempotent; a no-op when nothing runs.
+   */
+  async stop(signal: AbortSignal): Promise<void> {
+    this.stopping ??= this.terminate(signal).finally(() => { this.stopping = undefined; });
+    return this.stopping;
+  }
+
+  private async terminate(signal: AbortSignal): Promise<void> {
+    const { child, exited } = this;
+    if (!child || !exited) return;
+    child.kill('SIGTERM');
+    const graceful = AbortSignal.any([signal, AbortSignal.timeout(this.config.managed.stopTimeoutMs)]);
+    if (!(await settlesBefore(exited, graceful))) {
+      this.log.warn({ pid: child.pid }, 'containerd ignored SIGTERM; sending SIGKILL');
+      child.kill('SIGKILL');
+      if (!(await settlesBefore(exited, AbortSignal.timeout(killWaitMs)))) {
+        this.log.error({ pid: child.pid }, 'containerd did not exit after SIGKILL');
+      }
+    }
+    // containerd removes its gRPC socket on SIGTERM but leaves the ttrpc one.
+    await Promise.all([rm(this.address, { force: true }), rm(`${this.address}.ttrpc`, { force: true })]);
+  }
+
+  /** Spawns containerd; resolves when it exits or fails to spawn. */
+  private spawnChild(binary: string): Promise<ExitStatus> {
+    this.lines.length = 0;
+    this.answered = false;
+    const child = spawn(binary, ['--config', this.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    // Last resort: 'exit' handlers run synchronously, so a crikit that dies without stop() still takes
+    // containerd down (its shims, in their own process groups, keep the containers running).
+    const killOnExit = (): void => { child.kill('SIGKILL'); };
+    process.on('exit', killOnExit);
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', line => this.keep(line));
+    }
+    this.exited = new Promise<ExitStatus>(resolve => {
+      child.once('exit', (code, sig) => resolve({ code, signal: sig }));
+      child.on('error', error => {
+        if (child.pid === undefined) resolve({ code: null, signal: null, error });
+        else this.log.warn({ pid: child.pid, err: error }, 'containerd child process error');
+      });
+    }).then(status => {
+      process.off('exit', killOnExit);
+      if (this.child === child) {
+        this.child = undefined;
+        if (!this.stopping && this.answered) {
+          this.log.error({ pid: child.pid, exit: describe(status), lastLines: this.lines.slice(-10) }, 'containerd exited');
+        }
+      }
+      return status;
+    });
+    return this.exited;
+  }
+
+  private keep(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > keptLines) this.lines.shift();
+    this.log.debug({ line }, 'containerd');
+  }
+
+  /** Removes sockets a killed containerd left behind. @throws FailedPreconditionError if one still answers */
+  private async removeStaleSockets(signal: AbortSignal): Promise<void> {
+    if (existsSync(this.address)) {
+      const probe = new GrpcContainerdClient(this.config, { socketPath: this.address }, this.log);
+      const answers = await probe.isHealthy(signal).finally(() => probe.close());
+      if (answers) throw new FailedPreconditionError(`start containerd: another containerd already serves "${this.address}"`);
+    }
+    await Promise.all([rm(this.address, { force: true }), rm(`${this.address}.ttrpc`, { force: true })]);
+  }
+
+  /** Why start failed: the spawn, an early exit, the caller's signal, or the start timeout. */
+  private startFailure(exit: ExitStatus | undefined, signal: AbortSignal, err: unknown): CriError {
+    const { binary, startTimeoutMs } = this.config.managed;
+    const doing = 'start containerd';
+    if (exit?.error?.code === 'ENOENT') {
+      return new UnavailableError(`${doing}: "${binary}" not found; install containerd (apt-get install -y containerd runc)`,
+        { cause: exit.error });
+    }
+    if (exit?.error) return new UnavailableError(`${doing}: spawn "${binary}": ${exit.error.message}`, { cause: exit.error });
+    if (exit) return new UnavailableError(`${doing}: "${binary}" exited (${describe(exit)}) during start-up${this.tail()}`);
+    if (signal.aborted) return abortError(signal, doing);
+    return new UnavailableError(
+      `${doing}: "${binary}" did not answer on "${this.address}" within ${startTimeoutMs} ms${this.tail()}`, { cause: err });
+  }
+
+  /** The last log lines, for an error message. */
+  private tail(): string {
+    return this.lines.length === 0 ? '' : `; its last log lines:\n${this.lines.join('\n')}`;
+  }
+}
+
+function describe(status: ExitStatus): string {
+  return status.signal ? `signal ${status.signal}` : `code ${status.code}`;
+}
+
+/** True if `promise` settles before `signal` fires. */
+async function settlesBefore(promise: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<boolean>(resolve => {
+    onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise.then(() => true, () => true), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}

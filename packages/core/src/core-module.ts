@@ -1,0 +1,17 @@
+import { ContainerModule } from 'inversify';
+import { RuntimeEventBus } from './events/runtime-events.js';
+import { ContainerStore } from './stores/container-store.js';
+import { ImageStore } from './stores/image-store.js';
+import { SandboxStore } from './stores/sandbox-store.js';
+
+/**
+ * Binds what core itself provides, each as a singleton: the RuntimeEventBus and the sandbox,
+ * container and image stores (each class is its own token). The bus needs `Logger`, which the
+ * server binds.
+ */
+export const coreModule = new ContainerModule(options => {
+  options.bind(RuntimeEventBus).toSelf().inSingletonScope();
+  options.bind(SandboxStore).toSelf().inSingletonScope();
+  options.bind(ContainerStore).toSelf().inSingletonScope();
+  options.bind(ImageStore).toSelf().inSingletonScope();
+});
