@@ -1,11 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
-import { cri } from '@crikit/api';
+import { cri, type PartialMessage } from '@crikit/api';
 
 type Unary<Req, Res> = (req: Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
 /** The promise form of a generated grpc-js client: each unary method takes a partial request. */
 export type PromiseClient<C> = {
   [K in keyof C as C[K] extends Unary<any, any> ? K : never]: C[K] extends Unary<infer Req, infer Res>
-    ? (req?: Partial<Req>, opts?: { timeoutMs?: number }) => Promise<Res> : never;
+    ? (req?: PartialMessage<Req>, opts?: { timeoutMs?: number }) => Promise<Res> : never;
 };
 
 /** A kubelet-shaped CRI client: RuntimeService and ImageService on one unix socket. */

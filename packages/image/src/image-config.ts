@@ -15,6 +15,8 @@ export const imageConfigSchema = z.strictObject({
       'read on every pull, so edits need no restart. A host without config is reached over https.'),
   maxConcurrentDownloads: z.number().int().positive().default(3)
     .describe('How many layers one pull downloads at the same time.'),
+  snapshotter: z.string().min(1).default('overlayfs')
+    .describe('The containerd snapshotter images are unpacked with and container root filesystems are prepared on.'),
   pullStallTimeoutMs: z.number().int().positive().default(60_000)
     .describe('A blob download that receives no byte for this long is abandoned and its pull fails ' +
       '(containerd\'s `image_pull_progress_timeout`).'),

@@ -52,15 +52,23 @@ export class RegistryAuth {
   /**
    * The Authorization header to send to `endpoint` for `scope` before any 401, when the host asked
    * for authentication earlier with these credentials; fetches a token if the cached one expired.
+   * @throws FailedPreconditionError when the token server refuses the credentials
    */
   async header(endpoint: RegistryEndpoint, scope: string, creds: RegistryCredentials, signal: AbortSignal, doing: string): Promise<string | undefined> {
-    const challenge = this.challenges.get(hostKey(endpoint, creds));
-    if (challenge === undefined) return undefined;
-    return this.answer(endpoint, challenge, scope, creds, signal, doing, false);
+    const remembered = this.challenges.get(hostKey(endpoint, creds));
+    if (remembered === undefined) return undefined;
+    const direct = directHeader(remembered, creds);
+    if (direct !== NEEDS_TOKEN) return direct;
+    // The scope of a remembered challenge was for an earlier request: ask only for this one's.
+    const { scope: _earlier, ...params } = remembered.params;
+    const request = tokenRequest(endpoint, { scheme: remembered.scheme, params }, scope, creds);
+    const cached = this.tokens.get(request.key);
+    if (cached !== undefined && cached.expiresAt > Date.now()) return cached.header;
+    return this.renew(endpoint, request, creds, signal, doing);
   }
 
   /**
-   * Answers the challenges of a 401 with a fresh header (a cached token is dropped, since the
+   * Answers the challenges of a 401 with a fresh header (a cached token is replaced, since the
    * registry refused it). Undefined when these credentials cannot answer them (Basic without a password).
    * @throws FailedPreconditionError when the token server refuses the credentials
    */
@@ -72,27 +80,16 @@ export class RegistryAuth {
       ?? challenges.find(c => c.scheme === 'basic');
     if (challenge === undefined) return undefined;
     this.challenges.set(hostKey(endpoint, creds), challenge);
-    return this.answer(endpoint, challenge, scope, creds, signal, doing, true);
+    const direct = directHeader(challenge, creds);
+    if (direct !== NEEDS_TOKEN) return direct;
+    return this.renew(endpoint, tokenRequest(endpoint, challenge, scope, creds), creds, signal, doing);
   }
 
-  private async answer(
-    endpoint: RegistryEndpoint, challenge: AuthChallenge, scope: string, creds: RegistryCredentials,
-    signal: AbortSignal, doing: string, fresh: boolean,
-  ): Promise<string | undefined> {
-    const { username, password } = basicOf(creds);
-    if (challenge.scheme === 'basic') {
-      return username !== undefined && password !== undefined ? basicHeader(username, password) : undefined;
-    }
-    if (creds.registryToken !== undefined && creds.registryToken !== '') return `Bearer ${creds.registryToken}`;
-    // The registry may ask for more than we need (e.g. a push scope); ask for both, ours first.
-    const scopes = [...new Set([scope, ...(challenge.params['scope'] ?? '').split(' ').filter(s => s !== '')])];
-    const key = [endpoint.host, challenge.params['realm'], challenge.params['service'] ?? '', scopes.join(' '), credsKey(creds)].join('\0');
-    const cached = this.tokens.get(key);
-    if (!fresh && cached !== undefined && cached.expiresAt > Date.now()) return cached.header;
-    this.tokens.delete(key);
-    const token = await this.fetchToken(endpoint, challenge, scopes, creds, signal, doing);
+  private async renew(endpoint: RegistryEndpoint, request: TokenRequest, creds: RegistryCredentials, signal: AbortSignal, doing: string): Promise<string> {
+    this.tokens.delete(request.key);
+    const token = await this.fetchToken(endpoint, request.challenge, request.scopes, creds, signal, doing);
     this.prune();
-    this.tokens.set(key, token);
+    this.tokens.set(request.key, token);
     return token.header;
   }
 
@@ -157,6 +154,32 @@ export class RegistryAuth {
     this.log.debug({ host: endpoint.host, realm: realm.origin, scopes, seconds }, 'registry token fetched');
     return { header: `Bearer ${token}`, expiresAt };
   }
+}
+
+/** What a bearer challenge asks the token server for, and where its answer is cached. */
+interface TokenRequest {
+  readonly challenge: AuthChallenge;
+  readonly scopes: readonly string[];
+  readonly key: string;
+}
+
+const NEEDS_TOKEN = Symbol('NEEDS_TOKEN');
+
+/** The header that answers `challenge` without a token server, undefined when none can, or NEEDS_TOKEN. */
+function directHeader(challenge: AuthChallenge, creds: RegistryCredentials): string | undefined | typeof NEEDS_TOKEN {
+  if (challenge.scheme === 'basic') {
+    const { username, password } = basicOf(creds);
+    return username !== undefined && password !== undefined ? basicHeader(username, password) : undefined;
+  }
+  if (creds.registryToken !== undefined && creds.registryToken !== '') return `Bearer ${creds.registryToken}`;
+  return NEEDS_TOKEN;
+}
+
+function tokenRequest(endpoint: RegistryEndpoint, challenge: AuthChallenge, scope: string, creds: RegistryCredentials): TokenRequest {
+  // The registry may ask for more than we need (e.g. a push scope); ask for both, ours first.
+  const scopes = [...new Set([scope, ...(challenge.params['scope'] ?? '').split(' ').filter(s => s !== '')])];
+  const key = [endpoint.host, challenge.params['realm'] ?? '', challenge.params['service'] ?? '', scopes.join(' '), credsKey(creds)].join('\0');
+  return { challenge, scopes, key };
 }
 
 /** Username and password from explicit fields or from `auth` (base64 `user:pass`). */

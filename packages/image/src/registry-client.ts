@@ -47,7 +47,7 @@ export const RegistryClientOptions = Symbol('RegistryClientOptions');
 /** containerd's limit on manifest and index sizes. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Answers to HEAD that mean "ask with GET instead". */
-const HEAD_UNSUPPORTED: ReadonlySet<number> = new Set([200, 400, 405, 501]);
+const HEAD_UNSUPPORTED: ReadonlySet<number> = new Set([400, 405, 501]);
 /** Error bodies are read for their message only. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 

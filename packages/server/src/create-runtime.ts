@@ -2,6 +2,7 @@ import { Container, ContainerModule } from 'inversify';
 import { CgroupConfig, coreModule, Logger, PathsConfig, silentLogger } from '@crikit/core';
 import { ContainerdConfig, containerdModule } from '@crikit/containerd';
 import { NetworkCniConfig, networkCniModule } from '@crikit/network-cni';
+import { ImageConfig, imageModule } from '@crikit/image';
 import { sandboxModule } from '@crikit/sandbox';
 import { containerModule } from '@crikit/container';
 import { loggingModule } from '@crikit/logging';
@@ -40,10 +41,11 @@ export function createRuntime(options: CreateRuntimeOptions = {}): CriRuntime {
     o.bind(CgroupConfig).toConstantValue(config.cgroup);
     o.bind(ContainerdConfig).toConstantValue(config.containerd);
     o.bind(NetworkCniConfig).toConstantValue(config.cni);
+    o.bind(ImageConfig).toConstantValue(config.image);
   });
   const container = new Container();
   container.load(
-    configModule, coreModule, containerdModule, networkCniModule,
+    configModule, coreModule, containerdModule, imageModule, networkCniModule,
     sandboxModule, containerModule, loggingModule, metricsModule, streamingModule,
     serverModule, ...(options.overrides ?? []),
   );

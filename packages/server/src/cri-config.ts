@@ -3,6 +3,7 @@ import { parse as parseToml } from 'smol-toml';
 import fs from 'node:fs';
 import { cgroupConfigSchema, InvalidArgumentError, pathsConfigSchema } from '@crikit/core';
 import { containerdConfigSchema } from '@crikit/containerd';
+import { imageConfigSchema } from '@crikit/image';
 import { networkCniConfigSchema } from '@crikit/network-cni';
 import { serverConfigSchema } from './server-config.js';
 
@@ -12,6 +13,7 @@ export const criConfigSchema = z.strictObject({
   paths: pathsConfigSchema.prefault({}),
   cgroup: cgroupConfigSchema.prefault({}),
   containerd: containerdConfigSchema.prefault({}),
+  image: imageConfigSchema.prefault({}),
   cni: networkCniConfigSchema.prefault({}),
 });
 export type CriConfig = z.infer<typeof criConfigSchema>;

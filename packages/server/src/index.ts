@@ -11,3 +11,4 @@ export * from './server-module.js';
 export * from './cri-runtime.js';
 export * from './create-runtime.js';
 export * from './config-reference.js';
+export * from './image-handlers.js';

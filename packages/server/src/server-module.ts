@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { CriGrpcServer } from './cri-grpc-server.js';
 import { CriHandlerGroup } from './cri-handler-group.js';
 import { LoggingRpcWrapper, ReadinessGate } from './grpc/rpc-wrapper.js';
+import { ImageHandlers } from './image-handlers.js';
 import { RuntimeInfoHandlers } from './runtime-info-handlers.js';
 
 /** Binds the gRPC server, the RPC wrapper and the handler groups the server itself answers. */
@@ -11,4 +12,6 @@ export const serverModule = new ContainerModule(options => {
   options.bind(CriGrpcServer).toSelf().inSingletonScope();
   options.bind(RuntimeInfoHandlers).toSelf().inSingletonScope();
   options.bind(CriHandlerGroup).toService(RuntimeInfoHandlers);
+  options.bind(ImageHandlers).toSelf().inSingletonScope();
+  options.bind(CriHandlerGroup).toService(ImageHandlers);
 });

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** How the fake registry authenticates requests. */
@@ -60,12 +61,12 @@ export class FakeRegistry {
   private readonly sockets = new Set<Socket>();
   private tokenCounter = 0;
 
-  private constructor(private readonly server: Server, readonly auth: FakeRegistryAuth) {}
+  private constructor(private readonly server: Server, readonly auth: FakeRegistryAuth, private readonly scheme: 'http' | 'https') {}
 
-  /** Starts a registry on a free 127.0.0.1 port. */
-  static async start(auth: FakeRegistryAuth = { kind: 'none' }): Promise<FakeRegistry> {
-    const server = createServer();
-    const registry = new FakeRegistry(server, auth);
+  /** Starts a registry on a free 127.0.0.1 port; over https when `tls` gives a certificate and key (PEM). */
+  static async start(auth: FakeRegistryAuth = { kind: 'none' }, options: { readonly tls?: { readonly cert: string; readonly key: string } } = {}): Promise<FakeRegistry> {
+    const server = options.tls !== undefined ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }) : createServer();
+    const registry = new FakeRegistry(server, auth, options.tls !== undefined ? 'https' : 'http');
     server.on('request', (req, res) => registry.handle(req, res));
     server.on('connection', socket => {
       registry.sockets.add(socket);
@@ -80,9 +81,9 @@ export class FakeRegistry {
     return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://127.0.0.1:<port>` (or https). */
   get url(): string {
-    return `http://${this.host}`;
+    return `${this.scheme}://${this.host}`;
   }
 
   /** Stores a blob; returns its descriptor fields. */

@@ -1,30 +1,35 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Container } from 'inversify';
-import { Logger, silentLogger } from '@crikit/core';
+import { ContainerdClient, coreModule, ImageLookup, ImageService, Logger, silentLogger, Startable } from '@crikit/core';
+import { FakeContainerd } from '@crikit/core/testing';
+import { ContainerdImageService } from './containerd-image-service.js';
 import { ImageConfig, imageConfigSchema } from './image-config.js';
+import { imageModule } from './image-module.js';
+import { ImageRecovery } from './image-recovery.js';
 import { RegistryClient, RegistryClientOptions } from './registry-client.js';
 import { RegistryHosts } from './registry-hosts.js';
-import { registryModule } from './registry-module.js';
 
 function containerWith(bind?: (c: Container) => void): Container {
   const container = new Container();
   container.bind(ImageConfig).toConstantValue(imageConfigSchema.parse({}));
   container.bind(Logger).toConstantValue(silentLogger);
+  container.bind(ContainerdClient).toConstantValue(new FakeContainerd());
   bind?.(container);
-  container.load(registryModule);
+  container.load(coreModule, imageModule);
   return container;
 }
 
-describe('registryModule', () => {
+describe('imageModule', () => {
   it('resolves every token it binds, as singletons', () => {
     const container = containerWith();
     const client = container.get<RegistryClient>(RegistryClient);
-    assert.ok(client instanceof RegistryClient);
     assert.equal(container.get(RegistryClient), client);
-    const hosts = container.get<RegistryHosts>(RegistryHosts);
-    assert.ok(hosts instanceof RegistryHosts);
-    assert.equal(container.get(RegistryHosts), hosts);
+    assert.ok(container.get(RegistryHosts) instanceof RegistryHosts);
+    const service = container.get(ImageService);
+    assert.ok(service instanceof ContainerdImageService);
+    assert.equal(container.get(ImageLookup), service, 'one service behind both contracts');
+    assert.ok(container.getAll(Startable).some(s => s instanceof ImageRecovery));
     client.close();
   });
 

@@ -1,0 +1,114 @@
+import { inject, injectable } from 'inversify';
+import type { cri } from '@crikit/api';
+import {
+  ContainerdClient, ImageStore, isNotFound, Logger, RuntimeEventBus,
+  type ImageListFilter, type ImageLookup, type ImagePullOptions, type ImageRecord, type ImageService,
+} from '@crikit/core';
+import { ImageFsUsage } from './image-fs-usage.js';
+import { ImagePuller } from './image-puller.js';
+import { ImageReference } from './image-reference.js';
+import type { RegistryCredentials } from './registry-auth.js';
+import { RefCountedFlight } from './ref-counted-flight.js';
+
+/**
+ * The CRI ImageService on containerd: pulls through `ImagePuller`, keeps the image store, removes
+ * every containerd name of an image. Reads come from the store and do no I/O.
+ */
+@injectable()
+export class ContainerdImageService implements ImageService, ImageLookup {
+  private readonly pulls = new RefCountedFlight<string, ImageRecord>();
+
+  constructor(
+    @inject(ImagePuller) private readonly puller: ImagePuller,
+    @inject(ImageStore) private readonly store: ImageStore,
+    @inject(ContainerdClient) private readonly containerd: ContainerdClient,
+    @inject(ImageFsUsage) private readonly fsUsage: ImageFsUsage,
+    @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  async pull(ref: string, options: ImagePullOptions, signal: AbortSignal): Promise<ImageRecord> {
+    const parsed = ImageReference.parse(ref);
+    const key = parsed.toString();
+    // Concurrent pulls of one reference share one pull (with the first caller's credentials).
+    return this.pulls.do(key, signal, `pull "${key}"`,
+      async shared => this.remember(await this.puller.pull(parsed, credentialsOf(options.auth), shared)));
+  }
+
+  list(filter?: ImageListFilter): readonly ImageRecord[] {
+    if (filter?.ref) {
+      const one = this.find(filter.ref);
+      return one ? [one] : [];
+    }
+    return this.store.list();
+  }
+
+  status(ref: string): ImageRecord | undefined {
+    return this.find(ref);
+  }
+
+  get(refOrId: string): ImageRecord {
+    return this.find(refOrId) ?? this.store.get(refOrId);
+  }
+
+  find(refOrId: string): ImageRecord | undefined {
+    // CRI: a name is tried as a reference first (busybox → docker.io/library/busybox:latest), then as an id or id prefix.
+    let normalised: string | undefined;
+    try {
+      normalised = ImageReference.parse(refOrId).toString();
+    } catch {
+      normalised = undefined;
+    }
+    return (normalised !== undefined ? this.store.find(normalised) : undefined) ?? this.store.find(refOrId);
+  }
+
+  async remove(ref: string, signal: AbortSignal): Promise<void> {
+    // CRI: RemoveImage of an unknown image succeeds.
+    const record = this.find(ref);
+    if (!record) return;
+    const names = [...record.status.repoTags, ...record.status.repoDigests, record.metadata.id];
+    for (const [i, name] of names.entries()) {
+      // The last delete is synchronous: containerd's GC then runs before we answer, as containerd's CRI does.
+      await this.containerd.images.delete({ name, sync: i === names.length - 1 }, { signal }).catch(err => {
+        if (!isNotFound(err)) throw err;
+      });
+    }
+    this.store.delete(record.metadata.id);
+    this.log.info({ image: ref, id: record.metadata.id }, 'image removed');
+    this.bus.emit('image:removed', record);
+  }
+
+  fsInfo(signal: AbortSignal): Promise<cri.ImageFsInfoResponse> {
+    return this.fsUsage.info(signal);
+  }
+
+  /** Adds a pulled image to the store, or moves its names onto the stored one. */
+  private remember(pulled: ImageRecord): ImageRecord {
+    const id = pulled.metadata.id;
+    const existing = this.store.find(id);
+    const record = existing
+      ? this.store.update(id, s => ({
+        ...s,
+        repoTags: union(s.repoTags, pulled.status.repoTags),
+        repoDigests: union(s.repoDigests, pulled.status.repoDigests),
+      }))
+      : (this.store.add(pulled), this.store.get(id));
+    this.bus.emit('image:pulled', record);
+    return record;
+  }
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
+
+function credentialsOf(auth: cri.AuthConfig | undefined): RegistryCredentials | undefined {
+  if (!auth) return undefined;
+  return {
+    username: auth.username || undefined,
+    password: auth.password || undefined,
+    auth: auth.auth || undefined,
+    identityToken: auth.identityToken || undefined,
+    registryToken: auth.registryToken || undefined,
+  };
+}

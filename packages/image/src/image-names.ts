@@ -1,0 +1,31 @@
+import { images } from '@crikit/api';
+import { isNotFound, type ContainerdClient } from '@crikit/core';
+import type { Descriptor } from './image-manifest.js';
+import type { ImageReference } from './image-reference.js';
+
+/** containerd image label marking images crikit manages (the same key containerd's CRI uses). */
+export const managedImageLabel = 'io.cri-containerd.image';
+
+/** The CRI names of a pulled image: its tag reference (if the pull named a tag) and its digest reference. */
+export function imageNames(ref: ImageReference, topDigest: string): { repoTags: string[]; repoDigests: string[] } {
+  const repo = `${ref.registry}/${ref.repository}`;
+  return { repoTags: ref.tag !== undefined ? [`${repo}:${ref.tag}`] : [], repoDigests: [`${repo}@${topDigest}`] };
+}
+
+/**
+ * Records `names` in containerd's image service, all pointing at `target`: a new name is created,
+ * an existing one moved. The image id (config digest) is one of the names, as containerd's CRI
+ * does, so a restart finds every image by id.
+ */
+export async function recordImage(containerd: ContainerdClient, names: readonly string[], target: Descriptor, signal: AbortSignal): Promise<void> {
+  const labels = { [managedImageLabel]: 'managed' };
+  const t = { mediaType: target.mediaType, digest: target.digest, size: BigInt(target.size) };
+  for (const name of names) {
+    try {
+      await containerd.images.update({ image: { name, target: t, labels }, updateMask: ['target', `labels.${managedImageLabel}`] }, { signal });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await containerd.images.create({ image: images.Image.fromPartial({ name, target: t, labels }) }, { signal });
+    }
+  }
+}

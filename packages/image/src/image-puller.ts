@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { inject, injectable } from 'inversify';
+import {
+  ContainerdClient, decodeOciImageConfig, FailedPreconditionError, Logger, RuntimeEventBus, type ImageRecord,
+} from '@crikit/core';
+import { ContentWriter } from './content-writer.js';
+import { ImageConfig } from './image-config.js';
+import { parseImageManifest, type Descriptor, type ImageManifest } from './image-manifest.js';
+import { ImageReference } from './image-reference.js';
+import { LayerUnpacker } from './layer-unpacker.js';
+import { selectPlatformManifest } from './platform-select.js';
+import type { RegistryCredentials } from './registry-auth.js';
+import { RegistryClient } from './registry-client.js';
+import { imageNames, recordImage } from './image-names.js';
+import { imageRecordFrom } from './image-record-of.js';
+import { gcLabels } from './gc-labels.js';
+import { runLimited } from './run-limited.js';
+
+/**
+ * Pulls one image from its registry into containerd: every blob into the content store under a
+ * lease, the layers unpacked onto snapshots, the names recorded in containerd's image service.
+ * The lease goes when the image is recorded, or when the pull fails, and then containerd's GC
+ * takes whatever the failed pull wrote.
+ */
+@injectable()
+export class ImagePuller {
+  private readonly blobs: ContentWriter;
+  private readonly unpacker: LayerUnpacker;
+
+  constructor(
+    @inject(RegistryClient) private readonly registry: RegistryClient,
+    @inject(ContainerdClient) private readonly containerd: ContainerdClient,
+    @inject(ImageConfig) private readonly config: ImageConfig,
+    @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
+    @inject(Logger) private readonly log: Logger,
+  ) {
+    this.blobs = new ContentWriter(containerd);
+    this.unpacker = new LayerUnpacker(containerd, config.snapshotter, log);
+  }
+
+  /**
+   * Pulls `ref` and returns the image as the store will hold it (not yet added to the store).
+   * @throws the registry client's errors; InternalError when a layer does not match its diff id
+   */
+  async pull(ref: ImageReference, credentials: RegistryCredentials | undefined, signal: AbortSignal): Promise<ImageRecord> {
+    const what = `pull "${ref.toString()}"`;
+    const started = Date.now();
+    const lease = `crikit-pull-${randomBytes(8).toString('hex')}`;
+    // The expiry label makes containerd drop the lease on its own if crikit dies mid-pull.
+    await this.containerd.leases.create({ id: lease, labels: { 'containerd.io/gc.expire': new Date(Date.now() + 3_600_000).toISOString() } }, { signal });
+    try {
+      const call = { signal, credentials };
+      const top = await this.registry.resolve(ref, call);
+      const topBytes = await this.registry.fetchManifest(ref, top, call);
+      const parsed = parseImageManifest(topBytes, `${what}: manifest ${top.digest}`, top.mediaType);
+      let manifestDesc: Descriptor = top;
+      let manifestBytes = topBytes;
+      if (parsed.kind === 'index') {
+        manifestDesc = selectPlatformManifest(ref.toString(), parsed.index);
+        manifestBytes = await this.registry.fetchManifest(ref, manifestDesc, call);
+      }
+      const m = parseImageManifest(manifestBytes, `${what}: manifest ${manifestDesc.digest}`, manifestDesc.mediaType);
+      if (m.kind !== 'manifest') throw new FailedPreconditionError(`${what}: ${manifestDesc.digest} is an index inside an index`);
+      const manifest = m.manifest;
+
+      const configBytes = await this.fetchSmallBlob(ref, manifest.config, call);
+      const spec = decodeOciImageConfig(JSON.parse(configBytes.toString('utf8')));
+      const diffIds = spec.rootfs?.diff_ids ?? [];
+      if (diffIds.length !== manifest.layers.length) {
+        throw new FailedPreconditionError(`${what}: the config lists ${diffIds.length} diff ids for ${manifest.layers.length} layers`);
+      }
+
+      await this.fetchLayers(ref, manifest, diffIds, lease, credentials, signal);
+      const chain = await this.unpacker.unpack(manifest.layers.map((blob, i) => ({ blob, diffId: diffIds[i]! })), { lease, signal, what });
+      const labels = gcLabels({ manifest, manifestDesc, top, topIsIndex: parsed.kind === 'index', snapshotter: this.config.snapshotter, chainId: chain[chain.length - 1] ?? '' });
+      const source = { [`containerd.io/distribution.source.${ref.registry}`]: ref.repository };
+      await this.store(`config-${manifest.config.digest}`, manifest.config, configBytes, { ...labels.config, ...source }, lease, signal);
+      await this.store(`manifest-${manifestDesc.digest}`, manifestDesc, manifestBytes, { ...labels.manifest, ...source }, lease, signal);
+      if (parsed.kind === 'index') await this.store(`index-${top.digest}`, top, topBytes, { ...labels.index, ...source }, lease, signal);
+
+      const names = imageNames(ref, top.digest);
+      await recordImage(this.containerd, [...names.repoTags, ...names.repoDigests, manifest.config.digest], top, signal);
+      const record = imageRecordFrom({ manifest, manifestSize: manifestBytes.length, spec, ...names });
+      this.log.info({ image: ref.toString(), id: record.metadata.id, size: record.metadata.size, ms: Date.now() - started }, 'image pulled');
+      return record;
+    } finally {
+      await this.containerd.leases.delete({ id: lease }, { signal: AbortSignal.timeout(30_000) })
+        .catch(err => this.log.warn({ lease, err }, 'delete pull lease'));
+    }
+  }
+
+  private async fetchLayers(ref: ImageReference, manifest: ImageManifest, diffIds: readonly string[], lease: string, credentials: RegistryCredentials | undefined, signal: AbortSignal): Promise<void> {
+    const source = { [`containerd.io/distribution.source.${ref.registry}`]: ref.repository };
+    await runLimited(manifest.layers, this.config.maxConcurrentDownloads, signal, async (layer, i) => {
+      const labels = { 'containerd.io/uncompressed': diffIds[i]!, ...source };
+      if (await this.blobs.has(layer.digest, signal)) {
+        await this.blobs.setLabels(layer.digest, labels, signal);
+        return;
+      }
+      let lastEmit = 0;
+      const progress = (bytesDone: number): void => {
+        const now = Date.now();
+        if (now - lastEmit < 100 && bytesDone < layer.size) return;
+        lastEmit = now;
+        this.bus.emit('image:pull-progressed', { ref: ref.toString(), layerDigest: layer.digest, bytesDone, bytesTotal: layer.size });
+      };
+      await this.blobs.write(`layer-${layer.digest}`, layer, offset => this.registry.fetchBlob(ref, layer, { signal, credentials, offset }),
+        { lease, labels, signal, onProgress: progress });
+    });
+  }
+
+  private async fetchSmallBlob(ref: ImageReference, desc: Descriptor, call: { signal: AbortSignal; credentials: RegistryCredentials | undefined }): Promise<Buffer> {
+    if (await this.blobs.has(desc.digest, call.signal)) return this.blobs.read(desc.digest, call.signal);
+    const parts: Buffer[] = [];
+    for await (const chunk of await this.registry.fetchBlob(ref, desc, call)) parts.push(chunk as Buffer);
+    return Buffer.concat(parts);
+  }
+
+  // Small blobs are written (or re-labelled, when present) after the layers, so that their GC labels
+  // only ever point at content that is already there.
+  private async store(ingestRef: string, desc: Descriptor, data: Buffer, labels: Record<string, string>, lease: string, signal: AbortSignal): Promise<void> {
+    if (await this.blobs.has(desc.digest, signal)) await this.blobs.setLabels(desc.digest, labels, signal);
+    else await this.blobs.writeBuffer(ingestRef, desc, data, { lease, labels, signal });
+  }
+}
