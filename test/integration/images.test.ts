@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { chainIds } from '@crikit/image';
+import { writeFileSync } from 'node:fs';
+import { chainIds, ImageImporter } from '@crikit/image';
+import { ImageService, RuntimeEventBus, type ImagePullProgress } from '@crikit/core';
 import { createRuntime, type CriRuntime } from '@crikit/server';
 import { busyboxImage, corruptBlobInStorage, multiArchIndex, pushImage, pushIndex, randomLayersImage, type LocalRegistry } from '@crikit/testkit';
 import { criClient, type CriClient } from '../support/cri-client.js';
@@ -11,6 +13,7 @@ import { tempRuntimeDirs } from '../support/crikitd.js';
 import { containerdPeek } from '../support/containerd-peek.js';
 import { countingProxy, type CountingProxy } from '../support/counting-proxy.js';
 import { startRegistry, writeHostsToml } from '../support/registry-fixture.js';
+import { writeDockerSave, writeOciLayout } from '../support/image-archives.js';
 
 const dirs = tempRuntimeDirs();
 const hostsDir = path.join(dirs.dir, 'certs.d');
@@ -153,7 +156,30 @@ describe('failures leave nothing behind', () => {
     }
     await assertNoLeftovers(ref);
     await registry.restart();
-    assert.equal((await pull(ref)).imageRef, img.config.digest);
+    // The pull that works reports progress for every layer, up to its full size.
+    const progress = new Map<string, { done: number; total: number }>();
+    const listener = (p: ImagePullProgress): void => { if (p.ref === ref) progress.set(p.layerDigest, { done: p.bytesDone, total: p.bytesTotal }); };
+    const bus = runtime.container.get(RuntimeEventBus);
+    bus.events.on('image:pull-progressed', listener);
+    try {
+      assert.equal((await pull(ref)).imageRef, img.config.digest);
+    } finally {
+      bus.events.off('image:pull-progressed', listener);
+    }
+    for (const layer of img.layers) assert.deepEqual(progress.get(layer.digest), { done: layer.size, total: layer.size });
+  });
+
+  test('a pull that stops moving bytes is cancelled after the stall timeout', async () => {
+    const img = await randomLayersImage({ layers: 1, bytesPerLayer: 8 << 20, seed: 'stall' });
+    await pushImage({ url: registry.url }, 'library/stall', img, { tag: '1' });
+    const ref = `${proxy.host}/library/stall:1`;
+    proxy.onBlobBytes = (path, bytes) => (path.endsWith(img.layers[0]!.digest) && bytes > 1 << 20 ? 'stall' : undefined);
+    try {
+      await assert.rejects(pull(ref), (err: { code: number; details: string }) => err.code === status.DEADLINE_EXCEEDED && err.details.includes(ref));
+    } finally {
+      proxy.onBlobBytes = undefined;
+    }
+    await assertNoLeftovers(ref);
   });
 });
 
@@ -197,11 +223,47 @@ test('remove by tag removes every name of the image; remove by id too; removing 
   }
 });
 
+test('docker save and OCI layout archives import into the store', async () => {
+  const importer = runtime.container.get(ImageImporter);
+  const saved = await uniqueImage('docker-save');
+  const savedFile = path.join(dirs.dir, 'saved.tar');
+  writeDockerSave(savedFile, saved, ['crikit.test/saved:v1']);
+  const [fromSave] = await importer.import(savedFile, AbortSignal.timeout(60_000));
+  assert.equal(fromSave?.metadata.id, saved.config.digest);
+  assert.deepEqual((await statusOf('crikit.test/saved:v1'))?.repoTags, ['crikit.test/saved:v1']);
+
+  const layout = await uniqueImage('oci-layout');
+  const layoutFile = path.join(dirs.dir, 'layout.tar');
+  writeOciLayout(layoutFile, layout, 'crikit.test/layout:v2');
+  await importer.import(layoutFile, AbortSignal.timeout(60_000));
+  assert.equal((await statusOf('crikit.test/layout:v2'))?.id, layout.config.digest);
+
+  const peek = await containerdPeek(socketOfContainerd);
+  try {
+    for (const img of [saved, layout]) await peek.snapshots.stat({ snapshotter: 'overlayfs', key: chainIds(img.diffIds).at(-1)! });
+  } finally {
+    peek.close();
+  }
+  const notAnArchive = path.join(dirs.dir, 'empty.tar');
+  writeFileSync(notAnArchive, Buffer.alloc(1024));
+  await assert.rejects(importer.import(notAnArchive, AbortSignal.timeout(10_000)), (e: Error & { kind?: string }) => e.kind === 'invalid-argument');
+});
+
+test('a pinned image is reported pinned, also after a restart', async () => {
+  const img = await uniqueImage('pinned');
+  await pushImage({ url: registry.url }, 'library/pause', img, { tag: '3.10' });
+  const ref = `${registry.host}/library/pause:3.10`;
+  await runtime.container.get<ImageService>(ImageService).pull(ref, { pin: true }, AbortSignal.timeout(60_000));
+  assert.equal((await statusOf(ref))?.pinned, true);
+});
+
 test('after a restart every image is listed with the same id and names', async () => {
-  const before = (await cri.image.listImages({})).images.map(i => ({ id: i.id, tags: [...i.repoTags].sort(), digests: [...i.repoDigests].sort() }));
+  const summary = (i: { id: string; repoTags: string[]; repoDigests: string[]; pinned: boolean }) => ({ id: i.id, tags: [...i.repoTags].sort(), digests: [...i.repoDigests].sort(), pinned: i.pinned });
+  const before = (await cri.image.listImages({})).images.map(summary);
+  assert.ok(before.some(i => i.pinned));
   assert.ok(before.length >= 3);
   await restart();
-  const afterList = (await cri.image.listImages({})).images.map(i => ({ id: i.id, tags: [...i.repoTags].sort(), digests: [...i.repoDigests].sort() }));
+  const afterList = (await cri.image.listImages({})).images.map(summary);
   const byId = (l: typeof before) => [...l].sort((x, y) => x.id.localeCompare(y.id));
   assert.deepEqual(byId(afterList), byId(before));
 });

@@ -8,8 +8,8 @@ export interface CountingProxy {
   readonly url: string;
   /** `METHOD path` → how many times it was asked. */
   readonly requests: Map<string, number>;
-  /** Called as blob bytes pass through: `(path, bytes so far in this response)`. */
-  onBlobBytes?: (path: string, bytes: number) => void;
+  /** Called as blob bytes pass through: `(path, bytes so far in this response)`; 'stall' stops the response there, open. */
+  onBlobBytes?: (path: string, bytes: number) => void | 'stall';
   /** How many GETs for blob `digest` reached the registry. */
   blobGets(digest: string): number;
   close(): Promise<void>;
@@ -27,7 +27,10 @@ export async function countingProxy(upstream: string): Promise<CountingProxy> {
       let bytes = 0;
       upRes.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
-        if (req.url?.includes('/blobs/')) proxy.onBlobBytes?.(req.url, bytes);
+        if (req.url?.includes('/blobs/') && proxy.onBlobBytes?.(req.url, bytes) === 'stall') {
+          upRes.unpipe(res);
+          upRes.pause();
+        }
       });
       upRes.on('error', () => res.destroy());
       upRes.on('aborted', () => res.destroy());

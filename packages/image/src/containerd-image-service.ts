@@ -9,6 +9,7 @@ import { ImagePuller } from './image-puller.js';
 import { ImageReference } from './image-reference.js';
 import type { RegistryCredentials } from './registry-auth.js';
 import { RefCountedFlight } from './ref-counted-flight.js';
+import { storeImage } from './store-image.js';
 
 /**
  * The CRI ImageService on containerd: pulls through `ImagePuller`, keeps the image store, removes
@@ -32,7 +33,7 @@ export class ContainerdImageService implements ImageService, ImageLookup {
     const key = parsed.toString();
     // Concurrent pulls of one reference share one pull (with the first caller's credentials).
     return this.pulls.do(key, signal, `pull "${key}"`,
-      async shared => this.remember(await this.puller.pull(parsed, credentialsOf(options.auth), shared)));
+      async shared => this.remember(await this.puller.pull(parsed, { credentials: credentialsOf(options.auth), pin: options.pin ?? false }, shared)));
   }
 
   list(filter?: ImageListFilter): readonly ImageRecord[] {
@@ -82,24 +83,12 @@ export class ContainerdImageService implements ImageService, ImageLookup {
     return this.fsUsage.info(signal);
   }
 
-  /** Adds a pulled image to the store, or moves its names onto the stored one. */
+  /** Stores a pulled image (or adds its names to the stored one) and says so. */
   private remember(pulled: ImageRecord): ImageRecord {
-    const id = pulled.metadata.id;
-    const existing = this.store.find(id);
-    const record = existing
-      ? this.store.update(id, s => ({
-        ...s,
-        repoTags: union(s.repoTags, pulled.status.repoTags),
-        repoDigests: union(s.repoDigests, pulled.status.repoDigests),
-      }))
-      : (this.store.add(pulled), this.store.get(id));
+    const record = storeImage(this.store, pulled);
     this.bus.emit('image:pulled', record);
     return record;
   }
-}
-
-function union(a: readonly string[], b: readonly string[]): string[] {
-  return [...new Set([...a, ...b])];
 }
 
 function credentialsOf(auth: cri.AuthConfig | undefined): RegistryCredentials | undefined {

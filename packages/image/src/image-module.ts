@@ -3,6 +3,7 @@ import { ImageLookup, ImageService, Startable } from '@crikit/core';
 import { ContainerdImageService } from './containerd-image-service.js';
 import { ImageFsUsage } from './image-fs-usage.js';
 import { ImagePuller } from './image-puller.js';
+import { ImageImporter } from './image-importer.js';
 import { ImageRecovery } from './image-recovery.js';
 import { RegistryClient } from './registry-client.js';
 import { RegistryHosts } from './registry-hosts.js';
@@ -18,6 +19,7 @@ export const imageModule = new ContainerModule(options => {
   options.bind(ImagePuller).toSelf().inSingletonScope();
   options.bind(ImageFsUsage).toSelf().inSingletonScope();
   options.bind(ImageRecovery).toSelf().inSingletonScope();
+  options.bind(ImageImporter).toSelf().inSingletonScope();
   options.bind(Startable).toService(ImageRecovery);
   options.bind(ContainerdImageService).toSelf().inSingletonScope();
   options.bind(ImageService).toService(ContainerdImageService);

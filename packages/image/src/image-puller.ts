@@ -42,7 +42,8 @@ export class ImagePuller {
    * Pulls `ref` and returns the image as the store will hold it (not yet added to the store).
    * @throws the registry client's errors; InternalError when a layer does not match its diff id
    */
-  async pull(ref: ImageReference, credentials: RegistryCredentials | undefined, signal: AbortSignal): Promise<ImageRecord> {
+  async pull(ref: ImageReference, options: { credentials: RegistryCredentials | undefined; pin: boolean }, signal: AbortSignal): Promise<ImageRecord> {
+    const { credentials } = options;
     const what = `pull "${ref.toString()}"`;
     const started = Date.now();
     const lease = `crikit-pull-${randomBytes(8).toString('hex')}`;
@@ -79,8 +80,8 @@ export class ImagePuller {
       if (parsed.kind === 'index') await this.store(`index-${top.digest}`, top, topBytes, { ...labels.index, ...source }, lease, signal);
 
       const names = imageNames(ref, top.digest);
-      await recordImage(this.containerd, [...names.repoTags, ...names.repoDigests, manifest.config.digest], top, signal);
-      const record = imageRecordFrom({ manifest, manifestSize: manifestBytes.length, spec, ...names });
+      await recordImage(this.containerd, [...names.repoTags, ...names.repoDigests, manifest.config.digest], top, { pinned: options.pin, signal });
+      const record = imageRecordFrom({ manifest, manifestSize: manifestBytes.length, spec, ...names, pinned: options.pin });
       this.log.info({ image: ref.toString(), id: record.metadata.id, size: record.metadata.size, ms: Date.now() - started }, 'image pulled');
       return record;
     } finally {

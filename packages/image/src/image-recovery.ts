@@ -2,9 +2,10 @@ import { inject, injectable } from 'inversify';
 import { ContainerdClient, decodeOciImageConfig, FailedPreconditionError, ImageStore, Logger, StartOrder, type Startable } from '@crikit/core';
 import { ContentWriter } from './content-writer.js';
 import { parseImageManifest, type Descriptor } from './image-manifest.js';
-import { managedImageLabel } from './image-names.js';
+import { managedImageLabel, pinnedImageLabel } from './image-names.js';
 import { imageRecordFrom } from './image-record-of.js';
 import { selectPlatformManifest } from './platform-select.js';
+import { storeImage } from './store-image.js';
 
 /**
  * Rebuilds the image store from containerd at start-up: every image crikit recorded (labelled
@@ -27,17 +28,18 @@ export class ImageRecovery implements Startable {
 
   async start(signal: AbortSignal): Promise<void> {
     const { images } = await this.containerd.images.list({ filters: [`labels."${managedImageLabel}"==managed`] }, { signal });
-    const byTarget = new Map<string, { target: Descriptor; names: string[] }>();
+    const byTarget = new Map<string, { target: Descriptor; names: string[]; pinned: boolean }>();
     for (const image of images) {
       if (!image.target) continue;
       const target = { mediaType: image.target.mediaType, digest: image.target.digest, size: Number(image.target.size) };
-      const entry = byTarget.get(target.digest) ?? { target, names: [] as string[] };
+      const entry = byTarget.get(target.digest) ?? { target, names: [] as string[], pinned: false };
+      entry.pinned ||= image.labels[pinnedImageLabel] === 'pinned';
       entry.names.push(image.name);
       byTarget.set(target.digest, entry);
     }
-    for (const { target, names } of byTarget.values()) {
+    for (const { target, names, pinned } of byTarget.values()) {
       try {
-        await this.recover(target, names, signal);
+        await this.recover(target, names, pinned, signal);
       } catch (err) {
         this.log.warn({ names, target: target.digest, err }, 'image not recovered');
       }
@@ -47,7 +49,7 @@ export class ImageRecovery implements Startable {
 
   async stop(): Promise<void> {}
 
-  private async recover(target: Descriptor, names: string[], signal: AbortSignal): Promise<void> {
+  private async recover(target: Descriptor, names: string[], pinned: boolean, signal: AbortSignal): Promise<void> {
     const what = `recover image ${names[0] ?? target.digest}`;
     let manifestDesc = target;
     let parsed = parseImageManifest(await this.blobs.read(target.digest, signal), what, target.mediaType);
@@ -62,17 +64,9 @@ export class ImageRecovery implements Startable {
       manifest, manifestSize: manifestDesc.size, spec,
       repoTags: names.filter(n => !n.startsWith('sha256:') && !n.includes('@')),
       repoDigests: names.filter(n => n.includes('@')),
+      pinned,
     });
-    const existing = this.store.find(record.metadata.id);
-    if (existing) {
-      // Two targets (an index and its manifest, say) may carry the same config: one image, all names.
-      this.store.update(record.metadata.id, s => ({
-        ...s,
-        repoTags: [...new Set([...s.repoTags, ...record.status.repoTags])],
-        repoDigests: [...new Set([...s.repoDigests, ...record.status.repoDigests])],
-      }));
-    } else {
-      this.store.add(record);
-    }
+    // Two targets (an index and its manifest, say) may carry the same config: one image, all names.
+    storeImage(this.store, record);
   }
 }

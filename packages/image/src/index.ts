@@ -11,6 +11,7 @@ export * from './verified-blob-stream.js';
 export * from './registry-client.js';
 export * from './image-module.js';
 export * from './containerd-image-service.js';
+export * from './image-importer.js';
 export * from './image-puller.js';
 export * from './image-recovery.js';
 export * from './image-fs-usage.js';

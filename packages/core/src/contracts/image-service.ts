@@ -7,6 +7,8 @@ export interface ImagePullOptions {
   readonly auth?: cri.AuthConfig | undefined;
   /** The pod the image is pulled for; its runtime handler and annotations may select platform or snapshotter. */
   readonly sandboxConfig?: cri.PodSandboxConfig | undefined;
+  /** Pin the image (the sandbox image is): CRI reports it `pinned`, so the kubelet's image GC never removes it. */
+  readonly pin?: boolean | undefined;
 }
 
 /** Which images `list` returns (CRI ImageFilter); no filter lists every image. */

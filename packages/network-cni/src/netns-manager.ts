@@ -1,0 +1,152 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { inject, injectable } from 'inversify';
+import { abortError, AlreadyExistsError, InvalidArgumentError, Logger, PathsConfig, UnavailableError } from '@crikit/core';
+
+/**
+ * Pins network namespaces to files, so a pod's netns outlives the processes in it and CNI plugins
+ * can enter it by path (CNI_NETNS).
+ *
+ * TODO(network-cni): this contract belongs in core (sandbox creates and removes the netns but may
+ * not import network-cni); it lives here until core takes it over.
+ */
+export interface NetnsManager {
+  /**
+   * Creates a new network namespace (only `lo`, down) pinned at `<dir>/<name>` and returns the path.
+   * @throws InvalidArgumentError when `name` is not a plain file name
+   * @throws AlreadyExistsError when a namespace is already pinned there (a leftover file pinning nothing is replaced)
+   * @throws UnavailableError when the namespace cannot be created (unshare or mount failed)
+   * @throws CancelledError, DeadlineExceededError when `signal` fires
+   */
+  create(name: string, signal: AbortSignal): Promise<string>;
+  /**
+   * Unpins (lazy unmount) and deletes the file. Idempotent: a missing file or one pinning nothing resolves.
+   * @throws InvalidArgumentError when `netnsPath` is a mount point of something other than a netns
+   * @throws UnavailableError when the unmount or unlink fails
+   */
+  remove(netnsPath: string, signal: AbortSignal): Promise<void>;
+  /** True when `netnsPath` pins a network namespace (an nsfs mount in this mount namespace). */
+  exists(netnsPath: string): Promise<boolean>;
+  /** The paths of the namespaces pinned under the manager's dir (for recovery: orphans are removed). */
+  list(): Promise<string[]>;
+}
+export const NetnsManager = Symbol('NetnsManager');
+
+/** One line of /proc/self/mountinfo that matters here. */
+interface MountEntry {
+  readonly mountPoint: string;
+  readonly fsType: string;
+}
+
+/**
+ * Pins namespaces with util-linux, as `ip netns add` does without native code: the dir
+ * `<stateDir>/netns` is made a private bind mount once (so the pins do not propagate to, or get
+ * held by, peer mount namespaces), then `unshare --net=<file> true` bind-mounts the new
+ * namespace's nsfs inode onto an empty file.
+ */
+@injectable()
+export class PinnedNetnsManager implements NetnsManager {
+  /** Where namespaces are pinned. */
+  readonly dir: string;
+  private dirReady: Promise<void> | undefined;
+
+  constructor(@inject(PathsConfig) paths: PathsConfig, @inject(Logger) private readonly log: Logger) {
+    this.dir = path.join(paths.stateDir, 'netns');
+  }
+
+  async create(name: string, signal: AbortSignal): Promise<string> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) || name.length > 200) {
+      throw new InvalidArgumentError(`create netns "${name}": not a valid file name`);
+    }
+    const file = path.join(this.dir, name);
+    const doing = `create netns ${file}`;
+    await this.ensureDir(signal, doing);
+    if (await this.exists(file)) throw new AlreadyExistsError(`${doing}: a namespace is already pinned there`);
+    try {
+      // A file left by a crash between the write and unshare pins nothing: it is simply reused.
+      await fs.writeFile(file, '', { mode: 0o444 });
+      await run('unshare', [`--net=${file}`, 'true'], signal, doing);
+    } catch (err) {
+      await fs.rm(file, { force: true }).catch(() => {});
+      throw err;
+    }
+    this.log.debug({ netns: file }, 'pinned network namespace');
+    return file;
+  }
+
+  async remove(netnsPath: string, signal: AbortSignal): Promise<void> {
+    const doing = `remove netns ${netnsPath}`;
+    const mount = (await readMounts()).find(m => m.mountPoint === netnsPath);
+    if (mount && mount.fsType !== 'nsfs') throw new InvalidArgumentError(`${doing}: a ${mount.fsType} mount, not a network namespace`);
+    // Lazy detach: a plugin or process may still hold the namespace open; the kernel frees it when the last user goes.
+    if (mount) await run('umount', ['--lazy', netnsPath], signal, doing);
+    try {
+      const st = await fs.lstat(netnsPath);
+      if (!st.isFile()) throw new InvalidArgumentError(`${doing}: not a regular file`);
+      await fs.unlink(netnsPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // idempotent
+      if (err instanceof InvalidArgumentError) throw err;
+      throw new UnavailableError(`${doing}: ${(err as Error).message}`, { cause: err });
+    }
+    this.log.debug({ netns: netnsPath }, 'removed network namespace');
+  }
+
+  async exists(netnsPath: string): Promise<boolean> {
+    return (await readMounts()).some(m => m.mountPoint === netnsPath && m.fsType === 'nsfs');
+  }
+
+  async list(): Promise<string[]> {
+    const prefix = `${this.dir}/`;
+    return (await readMounts())
+      .filter(m => m.fsType === 'nsfs' && m.mountPoint.startsWith(prefix) && !m.mountPoint.slice(prefix.length).includes('/'))
+      .map(m => m.mountPoint)
+      .sort();
+  }
+
+  /** Makes the dir a private mount point once per process; concurrent callers share the work. */
+  private ensureDir(signal: AbortSignal, doing: string): Promise<void> {
+    this.dirReady ??= (async () => {
+      await fs.mkdir(this.dir, { recursive: true, mode: 0o711 });
+      const mounted = (await readMounts()).some(m => m.mountPoint === this.dir);
+      if (!mounted) await run('mount', ['--bind', this.dir, this.dir], signal, doing);
+      await run('mount', ['--make-private', this.dir], signal, doing);
+    })().catch(err => {
+      this.dirReady = undefined; // let the next create try again
+      throw err;
+    });
+    return this.dirReady;
+  }
+}
+
+/** The mounts of this process's mount namespace, with mountinfo's octal escapes decoded. */
+async function readMounts(): Promise<MountEntry[]> {
+  const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  const entries: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    // id parent major:minor root mount-point options [optional fields…] - fstype source super-options
+    const fields = line.split(' ');
+    const dash = fields.indexOf('-');
+    if (fields.length < 5 || dash < 0) continue;
+    entries.push({ mountPoint: unescapeMountPath(fields[4]!), fsType: fields[dash + 1] ?? '' });
+  }
+  return entries;
+}
+
+function unescapeMountPath(p: string): string {
+  return p.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/** Runs a util-linux tool; a failure becomes UnavailableError carrying its stderr. */
+function run(file: string, args: string[], signal: AbortSignal, doing: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(abortError(signal, doing));
+    execFile(file, args, { signal, timeout: 30_000 }, (err, _stdout, stderr) => {
+      if (!err) return resolve();
+      if (signal.aborted) return reject(abortError(signal, doing));
+      const why = String(stderr).trim() || err.message;
+      reject(new UnavailableError(`${doing}: ${file} ${args[0]}: ${why}`, { cause: err }));
+    });
+  });
+}
