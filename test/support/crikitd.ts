@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,15 @@ export function tempRuntimeDirs(): { dir: string; socket: string; config: Record
     containerd: { managed: { rootDir: path.join(dir, 'containerd'), stateDir: path.join(dir, 'cs') } },
     cni: { confDir },
   };
-  return { dir, socket, config, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { dir, socket, config, cleanup: () => removeDir(dir) };
+}
+
+/** Unmounts whatever is mounted under `dir` (netns pins, the netns dir's own bind mount, shm), then removes it. */
+export function removeDir(dir: string): void {
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map(l => l.split(' ')[4] ?? '')
+    .filter(m => m === dir || m.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
+  for (const m of mounts) spawnSync('umount', ['--lazy', m]);
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** A crikitd child process and a CRI client on its socket. */

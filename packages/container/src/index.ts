@@ -1,1 +1,2 @@
 export * from './container-module.js';
+export * from './spec/index.js';

@@ -95,10 +95,24 @@ describe('ManagedContainerd', () => {
     assert.equal(existsSync(`${managed.address}.ttrpc`), false);
   });
 
-  it('refuses to start a second containerd on a socket that answers', bounded, async () => {
+  it('adopts the containerd an earlier (killed) crikit left running, and stops it', bounded, async () => {
     const config = await privateConfig();
     const first = managedContainerd(config);
     await first.start(AbortSignal.timeout(30_000));
+    const pid = first.pid!;
+    const second = managedContainerd(config);
+    await second.start(AbortSignal.timeout(30_000));
+    assert.equal(second.pid, pid, 'the running containerd was adopted, not a new one spawned');
+    await second.stop(AbortSignal.timeout(15_000));
+    assert.equal(alive(pid), false);
+    assert.equal(existsSync(second.address), false);
+  });
+
+  it('refuses to start a second containerd on a socket that answers and is not its own', bounded, async () => {
+    const config = await privateConfig();
+    const first = managedContainerd(config);
+    await first.start(AbortSignal.timeout(30_000));
+    await rm(`${config.managed.stateDir}/containerd.pid`);
     await assert.rejects(managedContainerd(config).start(AbortSignal.timeout(30_000)), FailedPreconditionError);
     assert.ok(first.pid !== undefined && alive(first.pid));
     await first.stop(AbortSignal.timeout(15_000));

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inject, injectable, optional } from 'inversify';
@@ -55,6 +55,8 @@ export class ManagedContainerd implements Startable {
   private stopping: Promise<void> | undefined;
   /** Whether the running child has answered; an exit before that is start's to report. */
   private answered = false;
+  /** The pid of a containerd adopted at start instead of spawned. */
+  private adopted: number | undefined;
   private readonly lines: string[] = [];
 
   constructor(
@@ -80,9 +82,14 @@ export class ManagedContainerd implements Startable {
     return join(this.config.managed.stateDir, 'containerd.toml');
   }
 
-  /** The child's pid while it runs. */
+  /** The child's pid while it runs (or that of the containerd adopted at start). */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child?.pid ?? this.adopted;
+  }
+
+  /** Where the pid of the containerd we spawned is kept, so a crikit that was killed can adopt it. */
+  private get pidFile(): string {
+    return join(this.config.managed.stateDir, 'containerd.pid');
   }
 
   /**
@@ -104,6 +111,8 @@ export class ManagedContainerd implements Startable {
     await this.stopping;
     await mkdir(rootDir, { recursive: true, mode: 0o711 });
     await mkdir(stateDir, { recursive: true, mode: 0o711 });
+    // A crikit killed with SIGKILL leaves its containerd running (and the pods with it): adopt it.
+    if (await this.adopt(signal)) return;
     await this.removeStaleSockets(signal);
     await writeFile(this.configPath, containerdToml({
       rootDir, stateDir, grpcAddress: this.address, ttrpcAddress: `${this.address}.ttrpc`, logLevel, snapshotter,
@@ -121,6 +130,7 @@ export class ManagedContainerd implements Startable {
     try {
       await probe.waitReady(AbortSignal.any([signal, AbortSignal.timeout(startTimeoutMs), exitedEarly.signal]));
       this.answered = true;
+      if (this.pid !== undefined) await writeFile(this.pidFile, String(this.pid));
       this.log.info({ pid: this.pid, address: this.address, criPlugin: Boolean(this.options.criPlugin) },
         'containerd started');
     } catch (err) {
@@ -144,6 +154,7 @@ export class ManagedContainerd implements Startable {
   }
 
   private async terminate(signal: AbortSignal): Promise<void> {
+    if (this.adopted !== undefined) return this.terminateAdopted(signal);
     const { child, exited } = this;
     if (!child || !exited) return;
     child.kill('SIGTERM');
@@ -156,7 +167,7 @@ export class ManagedContainerd implements Startable {
       }
     }
     // containerd removes its gRPC socket on SIGTERM but leaves the ttrpc one.
-    await Promise.all([rm(this.address, { force: true }), rm(`${this.address}.ttrpc`, { force: true })]);
+    await Promise.all([rm(this.address, { force: true }), rm(`${this.address}.ttrpc`, { force: true }), rm(this.pidFile, { force: true })]);
   }
 
   /** Spawns containerd; resolves when it exits or fails to spawn. */
@@ -195,6 +206,42 @@ export class ManagedContainerd implements Startable {
     this.lines.push(line);
     if (this.lines.length > keptLines) this.lines.shift();
     this.log.debug({ line }, 'containerd');
+  }
+
+  /**
+   * Takes over a containerd this class spawned earlier (its pid file names a live process started
+   * with our config) when it still answers on the socket.
+   * @returns whether it did
+   */
+  private async adopt(signal: AbortSignal): Promise<boolean> {
+    const pid = Number(await readFile(this.pidFile, 'utf8').catch(() => ''));
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.split('\0').includes(this.configPath)) return false;
+    const probe = new GrpcContainerdClient(this.config, { socketPath: this.address }, this.log);
+    const answers = await probe.isHealthy(signal).finally(() => probe.close());
+    if (!answers) return false;
+    this.adopted = pid;
+    this.answered = true;
+    this.log.info({ pid, address: this.address }, 'adopted the running containerd');
+    return true;
+  }
+
+  /** Stops an adopted containerd: not our child, so its exit is polled. */
+  private async terminateAdopted(signal: AbortSignal): Promise<void> {
+    const pid = this.adopted!;
+    const alive = (): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    const gone = async (until: AbortSignal): Promise<boolean> => {
+      while (alive() && !until.aborted) await new Promise(r => setTimeout(r, 50));
+      return !alive();
+    };
+    try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+    if (!(await gone(AbortSignal.any([signal, AbortSignal.timeout(this.config.managed.stopTimeoutMs)])))) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      await gone(AbortSignal.timeout(killWaitMs));
+    }
+    this.adopted = undefined;
+    await Promise.all([rm(this.address, { force: true }), rm(`${this.address}.ttrpc`, { force: true }), rm(this.pidFile, { force: true })]);
   }
 
   /** Removes sockets a killed containerd left behind. @throws FailedPreconditionError if one still answers */

@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Container } from 'inversify';
 import { coreModule } from './core-module.js';
+import { ContainerdClient } from './contracts/containerd-client.js';
+import { Startable } from './contracts/startable.js';
+import { ContainerdEventMonitor } from './events/containerd-event-monitor.js';
+import { FakeContainerd } from './testing/fake-containerd.js';
 import { RuntimeEventBus } from './events/runtime-events.js';
 import { Logger, silentLogger } from './logger.js';
 import { ContainerStore } from './stores/container-store.js';
@@ -12,12 +16,14 @@ describe('coreModule', () => {
   it('binds the event bus and the three stores as singletons', () => {
     const container = new Container();
     container.bind(Logger).toConstantValue(silentLogger);
+    container.bind(ContainerdClient).toConstantValue(new FakeContainerd());
     // inversify 8: `load` is the synchronous form (7's `loadSync`); `loadAsync` returns a promise.
     container.load(coreModule);
-    for (const token of [RuntimeEventBus, SandboxStore, ContainerStore, ImageStore]) {
+    for (const token of [RuntimeEventBus, SandboxStore, ContainerStore, ImageStore, ContainerdEventMonitor]) {
       const first = container.get<object>(token);
       assert.ok(first instanceof token, token.name);
       assert.equal(container.get<object>(token), first, `${token.name} is a singleton`);
     }
+    assert.ok(container.getAll(Startable).some(s => s instanceof ContainerdEventMonitor), 'the monitor starts with the runtime');
   });
 });

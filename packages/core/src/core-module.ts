@@ -1,5 +1,7 @@
 import { ContainerModule } from 'inversify';
+import { ContainerdEventMonitor } from './events/containerd-event-monitor.js';
 import { RuntimeEventBus } from './events/runtime-events.js';
+import { Startable } from './contracts/startable.js';
 import { ContainerStore } from './stores/container-store.js';
 import { ImageStore } from './stores/image-store.js';
 import { SandboxStore } from './stores/sandbox-store.js';
@@ -14,4 +16,6 @@ export const coreModule = new ContainerModule(options => {
   options.bind(SandboxStore).toSelf().inSingletonScope();
   options.bind(ContainerStore).toSelf().inSingletonScope();
   options.bind(ImageStore).toSelf().inSingletonScope();
+  options.bind(ContainerdEventMonitor).toSelf().inSingletonScope();
+  options.bind(Startable).toService(ContainerdEventMonitor);
 });

@@ -6,7 +6,7 @@ import { imageConfigSchema } from './image-config.js';
 describe('imageConfigSchema', () => {
   it('supplies every default', () => {
     assert.deepEqual(imageConfigSchema.parse({}), {
-      registryConfigDir: '/etc/crikit/certs.d', maxConcurrentDownloads: 3, pullStallTimeoutMs: 60_000,
+      registryConfigDir: '/etc/crikit/certs.d', maxConcurrentDownloads: 3, pullStallTimeoutMs: 60_000, snapshotter: 'overlayfs',
     });
   });
 

@@ -105,14 +105,19 @@ export class CniPluginExec {
     const doing = `${what.doing}: plugin "${what.type}" ${what.command}`;
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(abortError(signal, doing));
-      const child = spawn(bin, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      // Its own process group, so a kill also reaches what the plugin started (iptables, sleep in a script).
+      const child = spawn(bin, [], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       let bytes = 0;
       let killedFor: Error | undefined;
       const kill = (why: Error): void => {
         killedFor ??= why;
-        child.kill('SIGKILL');
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL'); // the group is gone already; make sure of the plugin itself
+        }
       };
       const timer = setTimeout(() => kill(new DeadlineExceededError(`${doing}: no answer within ${this.config.pluginTimeoutMs}ms, killed`)), this.config.pluginTimeoutMs);
       const onAbort = (): void => kill(abortError(signal, doing));
@@ -134,6 +139,12 @@ export class CniPluginExec {
       child.on('error', err => {
         finish();
         reject(new UnavailableError(`${doing}: cannot run ${bin}: ${err.message}`, { cause: err }));
+      });
+      // Once killed, do not wait for the pipes: a grandchild outside the group could hold them open.
+      child.on('exit', () => {
+        if (!killedFor) return;
+        finish();
+        reject(killedFor);
       });
       child.on('close', (code, sig) => {
         finish();

@@ -2,18 +2,18 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { inject, injectable } from 'inversify';
-import { abortError, AlreadyExistsError, InvalidArgumentError, Logger, PathsConfig, UnavailableError } from '@crikit/core';
+import { abortError, AlreadyExistsError, InvalidArgumentError, Logger, PathsConfig, UnavailableError, type NetworkNamespaces } from '@crikit/core';
 
 /**
  * Pins network namespaces to files, so a pod's netns outlives the processes in it and CNI plugins
- * can enter it by path (CNI_NETNS).
+ * can enter it by path (CNI_NETNS). Core's `NetworkNamespaces` (what sandbox uses) plus the
+ * queries the pod network and recovery need.
  *
- * TODO(network-cni): this contract belongs in core (sandbox creates and removes the netns but may
- * not import network-cni); it lives here until core takes it over.
+ * TODO(network-cni): move `exists` and `list` into core's NetworkNamespaces and drop this token.
  */
-export interface NetnsManager {
+export interface NetnsManager extends NetworkNamespaces {
   /**
-   * Creates a new network namespace (only `lo`, down) pinned at `<dir>/<name>` and returns the path.
+   * Creates a new network namespace (only `lo`, down) pinned at `<stateDir>/netns/<name>` and returns the path.
    * @throws InvalidArgumentError when `name` is not a plain file name
    * @throws AlreadyExistsError when a namespace is already pinned there (a leftover file pinning nothing is replaced)
    * @throws UnavailableError when the namespace cannot be created (unshare or mount failed)

@@ -1,9 +1,9 @@
 import { Container, ContainerModule } from 'inversify';
-import { CgroupConfig, coreModule, Logger, PathsConfig, silentLogger } from '@crikit/core';
+import { CgroupConfig, coreModule, Logger, PathsConfig, RuntimesConfig, silentLogger, Snapshotter } from '@crikit/core';
 import { ContainerdConfig, containerdModule } from '@crikit/containerd';
 import { NetworkCniConfig, networkCniModule } from '@crikit/network-cni';
 import { ImageConfig, imageModule } from '@crikit/image';
-import { sandboxModule } from '@crikit/sandbox';
+import { SandboxConfig, sandboxModule } from '@crikit/sandbox';
 import { containerModule } from '@crikit/container';
 import { loggingModule } from '@crikit/logging';
 import { metricsModule } from '@crikit/metrics';
@@ -42,6 +42,9 @@ export function createRuntime(options: CreateRuntimeOptions = {}): CriRuntime {
     o.bind(ContainerdConfig).toConstantValue(config.containerd);
     o.bind(NetworkCniConfig).toConstantValue(config.cni);
     o.bind(ImageConfig).toConstantValue(config.image);
+    o.bind(Snapshotter).toConstantValue(config.image.snapshotter);
+    o.bind(SandboxConfig).toConstantValue(config.sandbox);
+    o.bind(RuntimesConfig).toConstantValue(config.runtimes);
   });
   const container = new Container();
   container.load(

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parse as parseToml } from 'smol-toml';
 import fs from 'node:fs';
-import { cgroupConfigSchema, InvalidArgumentError, pathsConfigSchema } from '@crikit/core';
+import { cgroupConfigSchema, InvalidArgumentError, pathsConfigSchema, runtimesConfigSchema } from '@crikit/core';
+import { sandboxConfigSchema } from '@crikit/sandbox';
 import { containerdConfigSchema } from '@crikit/containerd';
 import { imageConfigSchema } from '@crikit/image';
 import { networkCniConfigSchema } from '@crikit/network-cni';
@@ -14,6 +15,8 @@ export const criConfigSchema = z.strictObject({
   cgroup: cgroupConfigSchema.prefault({}),
   containerd: containerdConfigSchema.prefault({}),
   image: imageConfigSchema.prefault({}),
+  sandbox: sandboxConfigSchema.prefault({}),
+  runtimes: runtimesConfigSchema.prefault({}),
   cni: networkCniConfigSchema.prefault({}),
 });
 export type CriConfig = z.infer<typeof criConfigSchema>;

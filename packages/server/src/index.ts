@@ -12,3 +12,4 @@ export * from './cri-runtime.js';
 export * from './create-runtime.js';
 export * from './config-reference.js';
 export * from './image-handlers.js';
+export * from './sandbox-handlers.js';

@@ -4,6 +4,7 @@ import { CriHandlerGroup } from './cri-handler-group.js';
 import { LoggingRpcWrapper, ReadinessGate } from './grpc/rpc-wrapper.js';
 import { ImageHandlers } from './image-handlers.js';
 import { RuntimeInfoHandlers } from './runtime-info-handlers.js';
+import { SandboxHandlers } from './sandbox-handlers.js';
 
 /** Binds the gRPC server, the RPC wrapper and the handler groups the server itself answers. */
 export const serverModule = new ContainerModule(options => {
@@ -14,4 +15,6 @@ export const serverModule = new ContainerModule(options => {
   options.bind(CriHandlerGroup).toService(RuntimeInfoHandlers);
   options.bind(ImageHandlers).toSelf().inSingletonScope();
   options.bind(CriHandlerGroup).toService(ImageHandlers);
+  options.bind(SandboxHandlers).toSelf().inSingletonScope();
+  options.bind(CriHandlerGroup).toService(SandboxHandlers);
 });

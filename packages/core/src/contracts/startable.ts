@@ -5,7 +5,7 @@
 export interface Startable {
   /** A name for logs. */
   readonly startName: string;
-  /** Lower starts first: 0 containerd, 10 client, 20 stores and recovery, 30 networking, 50 the rest. */
+  /** Lower starts first: 0 containerd, 10 client, 15 event monitor, 20 stores and recovery, 30 networking, 50 the rest. */
   readonly startOrder: number;
   /** Does the work that can fail; the server refuses to serve until every start resolves. */
   start(signal: AbortSignal): Promise<void>;
@@ -18,6 +18,7 @@ export const Startable = Symbol('Startable');
 export const StartOrder = {
   containerd: 0,
   containerdClient: 10,
+  events: 15,
   recovery: 20,
   network: 30,
   services: 50,

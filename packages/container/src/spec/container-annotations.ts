@@ -1,0 +1,34 @@
+import type { cri } from '@crikit/api';
+import type { SandboxId } from '@crikit/core';
+
+/** What `containerAnnotations` needs. */
+export interface AnnotationContext {
+  readonly sandboxId: SandboxId;
+  readonly sandboxConfig: cri.PodSandboxConfig;
+  /** The image name the container was created from (its first reference, else its id). */
+  readonly imageName: string;
+}
+
+/** runc reads these as systemd unit properties of the container's scope; a pod must not set them. */
+const RUNTIME_INTERPRETED_PREFIXES = ['org.systemd.property.'];
+
+/**
+ * The spec annotations of a container: the CRI config's annotations (except those runc would
+ * interpret, `org.systemd.property.*`), then the ones the CRI defines, which win on a clash:
+ * container-type=container, sandbox-id, sandbox-name, sandbox-namespace, sandbox-uid,
+ * container-name and image-name (containerd: `DefaultCRIAnnotations`).
+ */
+export function containerAnnotations(config: cri.ContainerConfig, context: AnnotationContext): Record<string, string> {
+  const passed = Object.entries(config.annotations).filter(([key]) => !RUNTIME_INTERPRETED_PREFIXES.some(p => key.startsWith(p)));
+  const meta = context.sandboxConfig.metadata;
+  return {
+    ...Object.fromEntries(passed),
+    'io.kubernetes.cri.container-type': 'container',
+    'io.kubernetes.cri.sandbox-id': context.sandboxId,
+    'io.kubernetes.cri.sandbox-name': meta?.name ?? '',
+    'io.kubernetes.cri.sandbox-namespace': meta?.namespace ?? '',
+    'io.kubernetes.cri.sandbox-uid': meta?.uid ?? '',
+    'io.kubernetes.cri.container-name': config.metadata?.name ?? '',
+    'io.kubernetes.cri.image-name': context.imageName,
+  };
+}

@@ -1,0 +1,63 @@
+import { tasks as taskApi, taskTypes } from '@crikit/api';
+import type { ContainerdClient } from '../contracts/containerd-client.js';
+import { isFailedPrecondition, isNotFound } from '../errors.js';
+
+/** SIGKILL and SIGTERM by number (what containerd's Kill takes). */
+export const Signals = { SIGKILL: 9, SIGTERM: 15 } as const;
+
+/** The task of container `id`, or undefined when it has none. */
+export async function getTask(containerd: ContainerdClient, id: string, signal: AbortSignal): Promise<taskTypes.Process | undefined> {
+  try {
+    return (await containerd.tasks.get({ containerId: id, execId: '' }, { signal })).process;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** True while the task's process runs (or is paused): it still has to be killed. */
+export const isLive = (p: taskTypes.Process | undefined): boolean =>
+  p !== undefined && (p.status === taskTypes.Status.RUNNING || p.status === taskTypes.Status.PAUSED || p.status === taskTypes.Status.PAUSING || p.status === taskTypes.Status.CREATED);
+
+/**
+ * Sends `sig` to the task's processes (`all`: every process in it, as for a sandbox). A task that
+ * already exited or is gone is fine.
+ */
+export async function killTask(containerd: ContainerdClient, id: string, sig: number, options: { all?: boolean; signal: AbortSignal }): Promise<void> {
+  try {
+    await containerd.tasks.kill({ containerId: id, execId: '', signal: sig, all: options.all ?? false }, { signal: options.signal });
+  } catch (err) {
+    if (!isNotFound(err) && !isFailedPrecondition(err)) throw err;
+  }
+}
+
+/** Waits until the task exits; resolves with its exit status (or undefined when it had no task). */
+export async function waitTask(containerd: ContainerdClient, id: string, signal: AbortSignal): Promise<taskApi.WaitResponse | undefined> {
+  try {
+    return await containerd.tasks.wait({ containerId: id, execId: '' }, { signal });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Deletes the task (the shim reaps it); a missing task is fine. Idempotent. */
+export async function deleteTask(containerd: ContainerdClient, id: string, signal: AbortSignal): Promise<void> {
+  try {
+    await containerd.tasks.delete({ containerId: id }, { signal });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+/** Kills every process of the task with SIGKILL, waits for it to exit and deletes it. Idempotent. */
+export async function destroyTask(containerd: ContainerdClient, id: string, signal: AbortSignal): Promise<void> {
+  const task = await getTask(containerd, id, signal);
+  if (!task) return;
+  if (isLive(task)) {
+    const waiting = waitTask(containerd, id, signal);
+    await killTask(containerd, id, Signals.SIGKILL, { all: true, signal });
+    await waiting;
+  }
+  await deleteTask(containerd, id, signal);
+}

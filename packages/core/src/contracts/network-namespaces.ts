@@ -1,0 +1,15 @@
+/**
+ * Pinned network namespaces: a new namespace bind-mounted to a file, so it outlives its processes
+ * and crikit restarts. One per non-host-network sandbox; implemented in `network-cni`.
+ */
+export interface NetworkNamespaces {
+  /**
+   * Creates and pins a namespace named `name` (the sandbox id).
+   * @returns the path of the pinned namespace file (CNI_NETNS, the OCI spec's network namespace path)
+   * @throws UnavailableError when the namespace cannot be made
+   */
+  create(name: string, signal: AbortSignal): Promise<string>;
+  /** Unpins and deletes the namespace at `path`. Idempotent: a missing path resolves. */
+  remove(path: string, signal: AbortSignal): Promise<void>;
+}
+export const NetworkNamespaces = Symbol('NetworkNamespaces');

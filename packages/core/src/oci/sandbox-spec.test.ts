@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cri } from '@crikit/api';
+import { InvalidArgumentError } from '../errors.js';
+import type { SandboxId } from '../ids.js';
+import { decodeOciImageConfig } from '../model/oci-image-config.js';
+import { buildSandboxSpec, type SandboxSpecInput } from './sandbox-spec.js';
+
+const id = 'a'.repeat(64) as SandboxId;
+const NODE = cri.NamespaceMode.NODE;
+const POD = cri.NamespaceMode.POD;
+
+function input(patch: { sc?: Partial<cri.LinuxSandboxSecurityContext>; linux?: Partial<cri.LinuxPodSandboxConfig>;
+  config?: Partial<cri.PodSandboxConfig>; rest?: Partial<SandboxSpecInput>; options?: Partial<SandboxSpecInput['options']> } = {}): SandboxSpecInput {
+  const sc: cri.LinuxSandboxSecurityContext = {
+    namespaceOptions: { network: POD, pid: POD, ipc: POD, targetId: '', usernsOptions: undefined },
+    selinuxOptions: undefined, runAsUser: undefined, runAsGroup: undefined, readonlyRootfs: false, supplementalGroups: [],
+    supplementalGroupsPolicy: cri.SupplementalGroupsPolicy.Merge, privileged: false, seccomp: undefined, apparmor: undefined,
+    seccompProfilePath: '', ...patch.sc,
+  };
+  const config = cri.PodSandboxConfig.fromPartial({
+    metadata: { name: 'web', namespace: 'default', uid: 'uid-1', attempt: 0 }, hostname: 'web-0', logDirectory: '/var/log/pods/x',
+  });
+  config.linux = { cgroupParent: '/kubepods/pod1', securityContext: sc, sysctls: {}, overhead: undefined, resources: undefined, ...patch.linux };
+  Object.assign(config, patch.config);
+  return {
+    id, config,
+    image: { name: 'registry.k8s.io/pause:3.10', config: decodeOciImageConfig({ architecture: 'amd64', os: 'linux', config: { Entrypoint: ['/pause'], User: '65535:65535', Env: ['PATH=/'] } }) },
+    netnsPath: '/run/netns/cni-1', shmPath: `/run/crikit/sandboxes/${id}/shm`, userDb: { passwd: undefined, group: undefined },
+    options: { cgroupDriver: 'cgroupfs', restrictOomScoreAdj: false, ownOomScoreAdj: 0, arch: 'amd64', ...patch.options },
+    ...patch.rest,
+  };
+}
+
+describe('buildSandboxSpec', () => {
+  it('runs the pause image’s command as its user, read-only', () => {
+    const spec = buildSandboxSpec(input());
+    assert.deepEqual(spec.process?.args, ['/pause']);
+    assert.deepEqual(spec.process?.user, { uid: 65535, gid: 65535 });
+    assert.deepEqual(spec.process?.env, ['PATH=/']);
+    assert.equal(spec.process?.cwd, '/');
+    assert.equal(spec.process?.rlimits, undefined);
+    assert.deepEqual(spec.root, { path: 'rootfs', readonly: true });
+  });
+
+  it('refuses an image without a command', () => {
+    const i = input();
+    const bad = { ...i, image: { name: 'x', config: decodeOciImageConfig({ architecture: 'amd64', os: 'linux' }) } };
+    assert.throws(() => buildSandboxSpec(bad), InvalidArgumentError);
+  });
+
+  it('takes run_as_user/run_as_group and supplemental groups from the pod', () => {
+    const spec = buildSandboxSpec(input({ sc: { runAsUser: { value: 1000n }, runAsGroup: { value: 3000n }, supplementalGroups: [5n, 4n] } }));
+    assert.deepEqual(spec.process?.user, { uid: 1000, gid: 3000, additionalGids: [4, 5] });
+    assert.throws(() => buildSandboxSpec(input({ sc: { runAsGroup: { value: 1n } } })), InvalidArgumentError);
+  });
+
+  it('joins the pinned netns and sets the hostname in a private UTS namespace', () => {
+    const spec = buildSandboxSpec(input());
+    assert.equal(spec.hostname, 'web-0');
+    assert.deepEqual(spec.linux?.namespaces, [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network', path: '/run/netns/cni-1' }]);
+  });
+
+  it('shares the host’s network, UTS, pid and IPC namespaces when asked', () => {
+    const spec = buildSandboxSpec(input({ sc: { namespaceOptions: { network: NODE, pid: NODE, ipc: NODE, targetId: '', usernsOptions: undefined } }, rest: { netnsPath: undefined } }));
+    assert.deepEqual(spec.linux?.namespaces, [{ type: 'mount' }]);
+    assert.equal(spec.hostname, undefined);
+    assert.equal(spec.mounts?.find(m => m.destination === '/dev/shm')?.source, '/dev/shm');
+  });
+
+  it('mounts the sandbox’s shm read-only over /dev/shm', () => {
+    const shm = buildSandboxSpec(input()).mounts?.filter(m => m.destination === '/dev/shm');
+    assert.deepEqual(shm, [{ destination: '/dev/shm', type: 'bind', source: `/run/crikit/sandboxes/${id}/shm`, options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] }]);
+  });
+
+  it('sets sysctls, with the unprivileged defaults outside the host network', () => {
+    const spec = buildSandboxSpec(input({ linux: { sysctls: { 'kernel.shm_rmid_forced': '1' } }, options: { unprivilegedPorts: true, unprivilegedIcmp: true } }));
+    assert.deepEqual(spec.linux?.sysctl, { 'kernel.shm_rmid_forced': '1', 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' });
+    assert.equal(buildSandboxSpec(input()).linux?.sysctl, undefined);
+  });
+
+  it('gets cpu shares 2, oom_score_adj -998 (clamped when restricted) and the cgroups path', () => {
+    const spec = buildSandboxSpec(input());
+    assert.deepEqual(spec.linux?.resources?.cpu, { shares: 2 });
+    assert.equal(spec.linux?.resources?.devices?.[0]?.allow, false);
+    assert.equal(spec.process?.oomScoreAdj, -998);
+    assert.equal(spec.linux?.cgroupsPath, `/kubepods/pod1/${id}`);
+    assert.equal(buildSandboxSpec(input({ options: { restrictOomScoreAdj: true, ownOomScoreAdj: -500 } })).process?.oomScoreAdj, -500);
+    assert.equal(buildSandboxSpec(input({ linux: { cgroupParent: '/kubepods.slice/kubepods-pod1.slice' }, options: { cgroupDriver: 'systemd' } })).linux?.cgroupsPath,
+      `kubepods-pod1.slice:cri-containerd:${id}`);
+  });
+
+  it('runs RuntimeDefault seccomp unless Unconfined, a Localhost profile, or privileged', () => {
+    assert.equal(buildSandboxSpec(input()).linux?.seccomp?.defaultAction, 'SCMP_ACT_ERRNO');
+    assert.equal(buildSandboxSpec(input({ sc: { seccomp: { profileType: cri.SecurityProfile_ProfileType.Unconfined, localhostRef: '' } } })).linux?.seccomp, undefined);
+    assert.equal(buildSandboxSpec(input({ sc: { seccompProfilePath: 'unconfined' } })).linux?.seccomp, undefined);
+    const local = buildSandboxSpec(input({ sc: { seccomp: { profileType: cri.SecurityProfile_ProfileType.Localhost, localhostRef: '/p.json' } },
+      rest: { localhostSeccomp: { defaultAction: 'SCMP_ACT_LOG' } } }));
+    assert.deepEqual(local.linux?.seccomp, { defaultAction: 'SCMP_ACT_LOG' });
+    const priv = buildSandboxSpec(input({ sc: { privileged: true } }));
+    assert.equal(priv.linux?.seccomp, undefined);
+    assert.equal(priv.linux?.maskedPaths, undefined);
+    assert.equal(priv.linux?.readonlyPaths, undefined);
+  });
+
+  it('carries the CRI sandbox annotations', () => {
+    const spec = buildSandboxSpec(input({ linux: { resources: cri.LinuxContainerResources.fromPartial({ cpuShares: 512n, memoryLimitInBytes: 1024n }) } }));
+    assert.deepEqual(spec.annotations, {
+      'io.kubernetes.cri.container-type': 'sandbox',
+      'io.kubernetes.cri.sandbox-id': id,
+      'io.kubernetes.cri.sandbox-name': 'web',
+      'io.kubernetes.cri.sandbox-namespace': 'default',
+      'io.kubernetes.cri.sandbox-uid': 'uid-1',
+      'io.kubernetes.cri.sandbox-log-directory': '/var/log/pods/x',
+      'io.kubernetes.cri.image-name': 'registry.k8s.io/pause:3.10',
+      'io.kubernetes.cri.sandbox-cpu-period': '0',
+      'io.kubernetes.cri.sandbox-cpu-quota': '0',
+      'io.kubernetes.cri.sandbox-cpu-shares': '512',
+      'io.kubernetes.cri.sandbox-memory': '1024',
+    });
+  });
+});

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InternalError, InvalidArgumentError } from '../errors.js';
+import { defaultLinuxSpec } from './default-spec.js';
+import type { OciSpec } from './oci-spec.js';
+import { fromSpecAny, OCI_SPEC_TYPE_URL, specToJson, toSpecAny } from './spec-any.js';
+
+describe('toSpecAny / fromSpecAny', () => {
+  it('round-trips a spec as JSON under containerd’s type URL', () => {
+    const spec = defaultLinuxSpec({ cgroupsPath: '/k8s.io/x' });
+    const any = toSpecAny(spec);
+    assert.equal(any.typeUrl, 'types.containerd.io/opencontainers/runtime-spec/1/Spec');
+    assert.equal(any.typeUrl, OCI_SPEC_TYPE_URL);
+    assert.equal(JSON.parse(any.value.toString('utf8')).ociVersion, '1.1.0');
+    assert.deepEqual(fromSpecAny(any), spec);
+  });
+
+  it('drops undefined keys and writes bigints as exact integers', () => {
+    const spec = { ociVersion: '1.1.0', hostname: undefined, linux: { resources: { memory: { limit: 9007199254740993n } } } };
+    assert.equal(specToJson(spec as unknown as OciSpec), '{"ociVersion":"1.1.0","linux":{"resources":{"memory":{"limit":9007199254740993}}}}');
+  });
+
+  it('refuses values JSON cannot hold', () => {
+    assert.throws(() => specToJson({ ociVersion: '1', process: { oomScoreAdj: NaN } } as unknown as OciSpec), InternalError);
+  });
+
+  it('refuses another type, bad JSON and non-specs', () => {
+    assert.throws(() => fromSpecAny({ typeUrl: 'x', value: Buffer.from('{}') }), InvalidArgumentError);
+    assert.throws(() => fromSpecAny({ typeUrl: OCI_SPEC_TYPE_URL, value: Buffer.from('{') }), InvalidArgumentError);
+    assert.throws(() => fromSpecAny({ typeUrl: OCI_SPEC_TYPE_URL, value: Buffer.from('[]') }), InvalidArgumentError);
+    assert.throws(() => fromSpecAny({ typeUrl: OCI_SPEC_TYPE_URL, value: Buffer.from('{"a":1}') }), InvalidArgumentError);
+  });
+});

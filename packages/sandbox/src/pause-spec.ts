@@ -1,0 +1,46 @@
+import type { Any, cri } from '@crikit/api';
+import {
+  buildSandboxSpec, loadLocalhostSeccompProfile, localhostProfilePath, profileChoice, toSpecAny,
+  type ImageRecord, type SandboxId,
+} from '@crikit/core';
+import type { SandboxPaths } from './sandbox-files.js';
+
+/** Node-wide settings the pause spec needs. */
+export interface PauseSpecSettings {
+  readonly cgroupDriver: 'cgroupfs' | 'systemd';
+  readonly restrictOomScoreAdj: boolean;
+  readonly ownOomScoreAdj: number;
+  readonly unprivilegedPorts: boolean;
+  readonly unprivilegedIcmp: boolean;
+  readonly containerdNamespace: string;
+}
+
+/**
+ * The OCI spec of a sandbox's pause container, packed for containerd. Reads the Localhost seccomp
+ * profile when the pod asks for one; the rest is core's pure `buildSandboxSpec`.
+ * @throws InvalidArgumentError for a bad profile or user
+ */
+export async function pauseSpec(input: {
+  id: SandboxId; config: cri.PodSandboxConfig; image: ImageRecord; imageName: string;
+  files: SandboxPaths; netnsPath: string | undefined; settings: PauseSpecSettings;
+}): Promise<Any> {
+  const sc = input.config.linux?.securityContext;
+  const choice = profileChoice(sc?.seccomp, sc?.seccompProfilePath ?? '');
+  const localhostSeccomp = choice?.type === 'localhost' ? await loadLocalhostSeccompProfile(localhostProfilePath(choice.ref)) : undefined;
+  const s = input.settings;
+  const spec = buildSandboxSpec({
+    id: input.id,
+    config: input.config,
+    image: { name: input.imageName, config: input.image.metadata.spec },
+    netnsPath: input.netnsPath,
+    shmPath: input.files.shm,
+    // The pause image runs as a numeric user; a user name would need its /etc/passwd, which it has not.
+    userDb: { passwd: undefined, group: undefined },
+    localhostSeccomp,
+    options: {
+      cgroupDriver: s.cgroupDriver, restrictOomScoreAdj: s.restrictOomScoreAdj, ownOomScoreAdj: s.ownOomScoreAdj,
+      unprivilegedPorts: s.unprivilegedPorts, unprivilegedIcmp: s.unprivilegedIcmp, containerdNamespace: s.containerdNamespace,
+    },
+  });
+  return toSpecAny(spec);
+}

@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { cri } from '@crikit/api';
+import { UnavailableError } from '@crikit/core';
+
+const run = promisify(execFile);
+
+/** Where one sandbox's files are. */
+export interface SandboxPaths {
+  /** `<rootDir>/sandboxes/<id>`: hostname, hosts, resolv.conf. */
+  readonly dir: string;
+  /** `<stateDir>/sandboxes/<id>`: the shm mount point lives inside. */
+  readonly stateDir: string;
+  readonly hostname: string;
+  readonly hosts: string;
+  readonly resolvConf: string;
+  readonly shm: string;
+}
+
+/** The paths of sandbox `id` under crikit's root and state dirs. */
+export function sandboxPaths(rootDir: string, stateDir: string, id: string): SandboxPaths {
+  const dir = path.join(rootDir, 'sandboxes', id);
+  const state = path.join(stateDir, 'sandboxes', id);
+  return { dir, stateDir: state, hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf'), shm: path.join(state, 'shm') };
+}
+
+// What containerd's CRI writes as a pod's /etc/hosts when the pod has its own network.
+const podHosts = `127.0.0.1\tlocalhost
+::1\tlocalhost ip6-localhost ip6-loopback
+fe00::0\tip6-localnet
+ff00::0\tip6-mcastprefix
+ff02::1\tip6-allnodes
+ff02::2\tip6-allrouters
+`;
+
+/**
+ * Writes hostname, hosts and resolv.conf for a pod: the pod's DNS config when it has one, the
+ * host's resolv.conf otherwise; the host's hosts file and name for host-network pods.
+ */
+export async function writeSandboxFiles(paths: SandboxPaths, config: cri.PodSandboxConfig, hostNetwork: boolean): Promise<void> {
+  await fs.mkdir(paths.dir, { recursive: true, mode: 0o755 });
+  const hostname = config.hostname || (hostNetwork ? os.hostname() : '');
+  await fs.writeFile(paths.hostname, `${hostname}\n`, { mode: 0o644 });
+  await fs.writeFile(paths.hosts, hostNetwork ? await fs.readFile('/etc/hosts', 'utf8').catch(() => podHosts) : podHosts, { mode: 0o644 });
+  await fs.writeFile(paths.resolvConf, resolvConf(config.dnsConfig) ?? await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => ''), { mode: 0o644 });
+}
+
+/** resolv.conf text for a CRI DNS config, or undefined when it sets nothing (then the host's is used). */
+export function resolvConf(dns: cri.DNSConfig | undefined): string | undefined {
+  if (!dns || (dns.servers.length === 0 && dns.searches.length === 0 && dns.options.length === 0)) return undefined;
+  const lines: string[] = [];
+  if (dns.searches.length > 0) lines.push(`search ${dns.searches.join(' ')}`);
+  for (const s of dns.servers) lines.push(`nameserver ${s}`);
+  if (dns.options.length > 0) lines.push(`options ${dns.options.join(' ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Mounts the pod's /dev/shm: a tmpfs of `sizeBytes` at `paths.shm`.
+ * @throws UnavailableError when mount fails
+ */
+export async function mountShm(paths: SandboxPaths, sizeBytes: number): Promise<void> {
+  await fs.mkdir(paths.shm, { recursive: true, mode: 0o700 });
+  try {
+    await run('mount', ['-t', 'tmpfs', '-o', `nosuid,nodev,noexec,mode=1777,size=${sizeBytes}`, 'shm', paths.shm]);
+  } catch (err) {
+    throw new UnavailableError(`mount shm at ${paths.shm}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
+  }
+}
+
+/** Unmounts the shm (if mounted) and removes the sandbox's state dir. Idempotent. */
+export async function removeSandboxState(paths: SandboxPaths): Promise<void> {
+  if (await isMountPoint(paths.shm)) await run('umount', ['--lazy', paths.shm]).catch(() => undefined);
+  await fs.rm(paths.stateDir, { recursive: true, force: true });
+}
+
+/** Removes the sandbox's files. Idempotent. */
+export async function removeSandboxFiles(paths: SandboxPaths): Promise<void> {
+  await fs.rm(paths.dir, { recursive: true, force: true });
+}
+
+async function isMountPoint(p: string): Promise<boolean> {
+  const mountinfo = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  return mountinfo.split('\n').some(line => line.split(' ')[4] === p);
+}

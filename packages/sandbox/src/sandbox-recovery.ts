@@ -1,0 +1,66 @@
+import { inject, injectable } from 'inversify';
+import {
+  ContainerdClient, ContainerdEventMonitor, CrikitKeys, deleteTask, getTask, isLive, Logger, parseJsonAny,
+  recoverSandboxRecord, RuntimeEventBus, SandboxStore, StartOrder, type SandboxId, type Startable, type TaskExit,
+} from '@crikit/core';
+import { SandboxTeardown } from './sandbox-teardown.js';
+
+/**
+ * Rebuilds the sandbox store from containerd at start-up and keeps it true afterwards: a pause
+ * process that exits makes its sandbox NOTREADY, whether crikit was running then or not.
+ */
+@injectable()
+export class SandboxRecovery implements Startable {
+  readonly startName = 'sandbox recovery';
+  readonly startOrder = StartOrder.recovery;
+
+  constructor(
+    @inject(ContainerdClient) private readonly containerd: ContainerdClient,
+    @inject(SandboxStore) private readonly store: SandboxStore,
+    @inject(ContainerdEventMonitor) private readonly monitor: ContainerdEventMonitor,
+    @inject(SandboxTeardown) private readonly teardown: SandboxTeardown,
+    @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  private readonly onExit = (exit: TaskExit): void => {
+    if (exit.id !== exit.containerId || !this.store.find(exit.containerId)) return;
+    void this.sandboxExited(exit).catch(err => this.log.warn({ sandbox: exit.containerId, err }, 'record sandbox exit'));
+  };
+
+  async start(signal: AbortSignal): Promise<void> {
+    this.monitor.events.on('task:exited', this.onExit);
+    const { containers } = await this.containerd.containers.list({ filters: [`labels."${CrikitKeys.kind}"==sandbox`] }, { signal });
+    for (const c of containers) {
+      const { record, problems } = recoverSandboxRecord({
+        id: c.id,
+        metadata: parseJsonAny(c.extensions[CrikitKeys.sandboxMetadata], CrikitKeys.sandboxMetadata),
+        status: parseJsonAny(c.extensions[CrikitKeys.sandboxStatus], CrikitKeys.sandboxStatus),
+      });
+      if (problems.length > 0) this.log.warn({ sandbox: c.id, problems }, 'sandbox recovered as unknown');
+      const task = await getTask(this.containerd, c.id, signal).catch(() => undefined);
+      let status = record.status;
+      if (record.status.state !== 'unknown') {
+        status = isLive(task)
+          ? { ...status, state: 'ready', pid: task!.pid }
+          : { ...status, state: 'notready', pid: 0, exitStatus: task?.exitStatus ?? status.exitStatus };
+      }
+      this.store.add({ metadata: record.metadata, status });
+    }
+    this.log.info({ sandboxes: containers.length }, 'sandboxes recovered');
+  }
+
+  async stop(): Promise<void> {
+    this.monitor.events.off('task:exited', this.onExit);
+  }
+
+  // The pause process died: the pod is not ready any more; its task is deleted, as containerd's CRI does.
+  private async sandboxExited(exit: TaskExit): Promise<void> {
+    const record = this.store.update(exit.containerId as SandboxId, s => ({ ...s, state: 'notready', pid: 0, exitStatus: exit.exitStatus, exitedAt: exit.exitedAt }));
+    this.log.info({ sandbox: exit.containerId, exitStatus: exit.exitStatus }, 'sandbox pause process exited');
+    const signal = AbortSignal.timeout(30_000);
+    await this.teardown.persistStatus(record, signal);
+    await deleteTask(this.containerd, exit.containerId, signal);
+    this.bus.emit('sandbox:stopped', record);
+  }
+}

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { inject, injectable } from 'inversify';
+import { cri } from '@crikit/api';
+import {
+  CgroupConfig, CleanupStack, ContainerdClient, containerdRuntime, CrikitKeys, destroyTask, encodeSandboxMetadata,
+  encodeSandboxStatus, ImageService, initialSandboxStatus, InvalidArgumentError, jsonAny, Logger, NetworkNamespaces,
+  PathsConfig, PodNetwork, readOwnOomScoreAdj, Snapshotter, RuntimeEventBus, runtimeHandler, RuntimesConfig, SandboxStore, sandboxName, sandboxRecordOf,
+  type ImageRecord, type SandboxId, type SandboxMetadata, type SandboxRecord,
+} from '@crikit/core';
+import { checkSysctls } from './sysctl-policy.js';
+import { SandboxConfig } from './sandbox-config.js';
+import { mountShm, removeSandboxFiles, removeSandboxState, sandboxPaths, writeSandboxFiles } from './sandbox-files.js';
+import { pauseSpec, type PauseSpecSettings } from './pause-spec.js';
+import { podRefOf } from './pod-ref.js';
+
+/** How long an undo step of a failed RunPodSandbox may take. */
+const rollbackMs = 60_000;
+
+/**
+ * RunPodSandbox, step by step: each step pushes its undo, so a failure anywhere leaves nothing
+ * behind (name, netns, IP, files, shm, containerd container, snapshot, task).
+ */
+@injectable()
+export class SandboxRunner {
+  constructor(
+    @inject(SandboxStore) private readonly store: SandboxStore,
+    @inject(ImageService) private readonly images: ImageService,
+    @inject(PodNetwork) private readonly network: PodNetwork,
+    @inject(NetworkNamespaces) private readonly netns: NetworkNamespaces,
+    @inject(ContainerdClient) private readonly containerd: ContainerdClient,
+    @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
+    @inject(SandboxConfig) private readonly config: SandboxConfig,
+    @inject(PathsConfig) private readonly paths: PathsConfig,
+    @inject(RuntimesConfig) private readonly runtimes: RuntimesConfig,
+    @inject(CgroupConfig) private readonly cgroup: CgroupConfig,
+    @inject(Snapshotter) private readonly snapshotter: string,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  /** Runs a sandbox; see core's SandboxManager.run. */
+  async run(request: cri.RunPodSandboxRequest, signal: AbortSignal): Promise<SandboxId> {
+    const config = request.config;
+    const meta = config?.metadata;
+    if (!config || !meta?.name || !meta.namespace || !meta.uid) {
+      throw new InvalidArgumentError('run pod sandbox: config.metadata needs name, namespace and uid');
+    }
+    const what = `run pod sandbox ${meta.namespace}/${meta.name}`;
+    const { handler } = runtimeHandler(this.runtimes, request.runtimeHandler, what);
+    const ns = config.linux?.securityContext?.namespaceOptions;
+    const hostNetwork = ns?.network === cri.NamespaceMode.NODE;
+    const hostIpc = ns?.ipc === cri.NamespaceMode.NODE;
+    const sysctls = checkSysctls(config.linux?.sysctls ?? {}, { hostNetwork, hostIpc, what });
+
+    const id = randomBytes(32).toString('hex') as SandboxId;
+    const log = this.log.child({ sandbox: id, pod: `${meta.namespace}/${meta.name}` });
+    const files = sandboxPaths(this.paths.rootDir, this.paths.stateDir, id);
+    const cleanup = new CleanupStack(log);
+    try {
+      this.store.reserveName(sandboxName(meta), id);
+      cleanup.push('release name', () => this.store.releaseName(id));
+
+      const pause = await this.pauseImage(signal);
+      let netnsPath: string | undefined;
+      if (!hostNetwork) {
+        netnsPath = await this.netns.create(id, signal);
+        const created = netnsPath;
+        cleanup.push('remove netns', s => this.netns.remove(created, s));
+      }
+      cleanup.push('remove files', () => removeSandboxFiles(files));
+      await writeSandboxFiles(files, config, hostNetwork);
+      cleanup.push('remove shm', () => removeSandboxState(files));
+      if (!hostIpc) await mountShm(files, this.config.shmSizeBytes);
+
+      let ips: readonly string[] = [];
+      if (netnsPath) {
+        const pod = podRefOf(id, config, netnsPath);
+        ips = (await this.network.attach(pod, signal)).ips;
+        cleanup.push('detach network', s => this.network.detach(pod, s));
+      }
+
+      const metadata: SandboxMetadata = {
+        version: 1, id, name: sandboxName(meta), config, runtimeHandler: request.runtimeHandler, netnsPath,
+        createdAt: BigInt(Date.now()) * 1_000_000n,
+      };
+      const specConfig = config.linux ? { ...config, linux: { ...config.linux, sysctls } } : config;
+      const spec = await pauseSpec({ id, config: specConfig, image: pause, imageName: this.config.sandboxImage, files, netnsPath, settings: await this.specSettings() });
+      const status = { ...initialSandboxStatus, state: 'ready' as const, ip: ips[0] ?? '', additionalIps: ips.slice(1) };
+      await this.containerd.containers.create({
+        container: {
+          id, image: pause.status.repoTags[0] ?? pause.metadata.id,
+          labels: { ...config.labels, [CrikitKeys.kind]: 'sandbox' },
+          runtime: containerdRuntime(handler),
+          spec,
+          snapshotter: this.snapshotter, snapshotKey: id,
+          extensions: {
+            [CrikitKeys.sandboxMetadata]: jsonAny(CrikitKeys.sandboxMetadata, encodeSandboxMetadata(metadata)),
+            [CrikitKeys.sandboxStatus]: jsonAny(CrikitKeys.sandboxStatus, encodeSandboxStatus(status)),
+          },
+        },
+      }, { signal });
+      cleanup.push('delete container', s => this.containerd.containers.delete({ id }, { signal: s }));
+      const { mounts } = await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: pause.metadata.chainId }, { signal });
+      cleanup.push('remove snapshot', s => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: s }));
+
+      await this.containerd.tasks.create({ containerId: id, rootfs: mounts }, { signal });
+      cleanup.push('destroy task', s => destroyTask(this.containerd, id, s));
+      const { pid } = await this.containerd.tasks.start({ containerId: id }, { signal });
+
+      const record: SandboxRecord = sandboxRecordOf(metadata, { ...status, pid });
+      this.store.add(record);
+      cleanup.clear();
+      log.info({ ips, pid }, 'sandbox ready');
+      this.bus.emit('sandbox:created', record);
+      this.bus.emit('sandbox:started', record);
+      return id;
+    } catch (err) {
+      await cleanup.run(AbortSignal.timeout(rollbackMs));
+      throw err;
+    }
+  }
+
+  private settings: PauseSpecSettings | undefined;
+
+  private async specSettings(): Promise<PauseSpecSettings> {
+    this.settings ??= {
+      cgroupDriver: this.cgroup.driver,
+      restrictOomScoreAdj: this.runtimes.restrictOomScoreAdj,
+      ownOomScoreAdj: await readOwnOomScoreAdj(),
+      unprivilegedPorts: this.config.enableUnprivilegedPorts,
+      unprivilegedIcmp: this.config.enableUnprivilegedIcmp,
+      containerdNamespace: this.containerd.namespace,
+    };
+    return this.settings;
+  }
+
+  // The pause image is pulled once and pinned, so the kubelet's image GC never takes it.
+  private async pauseImage(signal: AbortSignal): Promise<ImageRecord> {
+    const present = this.images.status(this.config.sandboxImage);
+    if (present?.status.pinned) return present;
+    return this.images.pull(this.config.sandboxImage, { pin: true }, signal);
+  }
+}

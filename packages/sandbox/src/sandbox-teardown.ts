@@ -1,0 +1,89 @@
+import { inject, injectable, optional } from 'inversify';
+import {
+  ContainerdClient, ContainerManager, ContainerStore, CrikitKeys, destroyTask, encodeSandboxStatus, isNotFound,
+  jsonAny, Logger, NetworkNamespaces, PathsConfig, PodNetwork, RuntimeEventBus, SandboxStore, Snapshotter,
+  type SandboxId, type SandboxRecord,
+} from '@crikit/core';
+import { removeSandboxFiles, removeSandboxState, sandboxPaths } from './sandbox-files.js';
+import { podRefOf } from './pod-ref.js';
+
+/**
+ * StopPodSandbox and RemovePodSandbox. Both are idempotent and work from every state, `unknown`
+ * included, so the kubelet can always clean up.
+ */
+@injectable()
+export class SandboxTeardown {
+  constructor(
+    @inject(SandboxStore) private readonly store: SandboxStore,
+    @inject(ContainerStore) private readonly containers: ContainerStore,
+    @inject(PodNetwork) private readonly network: PodNetwork,
+    @inject(NetworkNamespaces) private readonly netns: NetworkNamespaces,
+    @inject(ContainerdClient) private readonly containerd: ContainerdClient,
+    @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
+    @inject(PathsConfig) private readonly paths: PathsConfig,
+    @inject(Snapshotter) private readonly snapshotter: string,
+    @inject(Logger) private readonly log: Logger,
+    // Containers land in another package; until it is bound, a sandbox has none to stop.
+    @inject(ContainerManager) @optional() private readonly containerManager: ContainerManager | undefined,
+  ) {}
+
+  /**
+   * Stops the sandbox's containers (at once: CRI gives them no grace here, as in containerd), its
+   * pause task, its network, netns and shm. The record stays, NOTREADY.
+   * CRI: StopPodSandbox is idempotent; an unknown id is success.
+   */
+  async stop(id: SandboxId, signal: AbortSignal): Promise<void> {
+    const record = this.store.find(id);
+    if (!record) return;
+    for (const c of this.containers.list(c => c.metadata.sandboxId === id)) {
+      await this.containerManager?.stop(c.metadata.id, 0, signal);
+    }
+    await destroyTask(this.containerd, id, signal);
+    await removeSandboxState(sandboxPaths(this.paths.rootDir, this.paths.stateDir, id));
+    const { netnsPath } = record.metadata;
+    if (netnsPath) {
+      // CNI DEL runs even when the netns is gone: host-local must release the IP either way.
+      await this.network.detach(podRefOf(id, record.metadata.config, netnsPath), signal);
+      await this.netns.remove(netnsPath, signal);
+    }
+    const stopped = this.store.update(id, s => ({ ...s, state: 'notready', pid: 0 }));
+    await this.persistStatus(stopped, signal);
+    this.log.info({ sandbox: id }, 'sandbox stopped');
+    this.bus.emit('sandbox:stopped', stopped);
+  }
+
+  /**
+   * Stops the sandbox if needed, removes its containers, its containerd container and snapshot,
+   * its files, and forgets it. CRI: RemovePodSandbox is idempotent; an unknown id is success.
+   */
+  async remove(id: SandboxId, signal: AbortSignal): Promise<void> {
+    const record = this.store.find(id);
+    if (!record) return;
+    await this.stop(id, signal);
+    for (const c of this.containers.list(c => c.metadata.sandboxId === id)) {
+      await this.containerManager?.remove(c.metadata.id, signal);
+    }
+    await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));
+    await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal }));
+    await removeSandboxFiles(sandboxPaths(this.paths.rootDir, this.paths.stateDir, id));
+    this.store.delete(id);
+    this.log.info({ sandbox: id }, 'sandbox removed');
+    this.bus.emit('sandbox:removed', record);
+  }
+
+  /** Writes the sandbox's status into its containerd container, so a restart sees it. */
+  async persistStatus(record: SandboxRecord, signal: AbortSignal): Promise<void> {
+    await ignoreNotFound(this.containerd.containers.update({
+      container: { id: record.metadata.id, extensions: { [CrikitKeys.sandboxStatus]: jsonAny(CrikitKeys.sandboxStatus, encodeSandboxStatus(record.status)) } },
+      updateMask: [`extensions.${CrikitKeys.sandboxStatus}`],
+    }, { signal }));
+  }
+}
+
+async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}

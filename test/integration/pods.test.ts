@@ -1,0 +1,195 @@
+// Pod sandboxes as a kubelet drives them: real netns, real CNI plugins, a pause container from the
+// local registry, through the CRI socket.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { cri } from '@crikit/api';
+import { SandboxManager, SandboxStore } from '@crikit/core';
+import { createRuntime, type CriRuntime } from '@crikit/server';
+import { pauseImage, pushImage, type LocalRegistry } from '@crikit/testkit';
+import { criClient, type CriClient } from '../support/cri-client.js';
+import { containerdPeek } from '../support/containerd-peek.js';
+import { tempRuntimeDirs } from '../support/crikitd.js';
+import { fixtureCniDir, inNetns, podConfig, writeTestNetwork, type TestNetwork } from '../support/pod-fixture.js';
+import { startRegistry } from '../support/registry-fixture.js';
+
+const dirs = tempRuntimeDirs();
+const hostsDir = path.join(dirs.dir, 'certs.d');
+const confDir = (dirs.config.cni as { confDir: string }).confDir;
+const stateDir = (dirs.config.paths as { stateDir: string }).stateDir;
+const rootDir = (dirs.config.paths as { rootDir: string }).rootDir;
+let registry: LocalRegistry;
+let network: TestNetwork;
+let runtime: CriRuntime;
+let c: CriClient;
+let config: Record<string, unknown>;
+
+const ready = (s: cri.PodSandboxStatus | undefined) => s?.state === cri.PodSandboxState.SANDBOX_READY;
+async function statusOf(id: string) {
+  const r = await c.runtime.podSandboxStatus({ podSandboxId: id, verbose: true });
+  return { status: r.status!, info: JSON.parse(r.info.info ?? '{}') as { pid: number; netNamespacePath: string } };
+}
+const netnsFiles = () => (fs.existsSync(path.join(stateDir, 'netns')) ? fs.readdirSync(path.join(stateDir, 'netns')) : []);
+const sandboxDirs = () => (fs.existsSync(path.join(rootDir, 'sandboxes')) ? fs.readdirSync(path.join(rootDir, 'sandboxes')) : []);
+
+before(async () => {
+  registry = await startRegistry(hostsDir);
+  await pushImage({ url: registry.url }, 'pause', await pauseImage(), { tag: '3.10' });
+  network = writeTestNetwork(confDir, dirs.dir, 77);
+  config = {
+    ...dirs.config,
+    image: { registryConfigDir: hostsDir },
+    sandbox: { sandboxImage: `${registry.host}/pause:3.10` },
+    cni: { confDir, binDirs: ['/usr/lib/cni', fixtureCniDir] },
+    runtimes: { restrictOomScoreAdj: true, handlers: { runc: {}, broken: { binaryName: '/nonexistent/runc' } } },
+  };
+  runtime = createRuntime({ config });
+  await runtime.start(AbortSignal.timeout(60_000));
+  c = criClient(runtime.socket);
+});
+after(async () => {
+  c?.close();
+  // Whatever a failed test left: remove it, so no netns, mount or bridge outlives the run.
+  for (const s of runtime?.container.get(SandboxStore).list() ?? []) {
+    await runtime.container.get<SandboxManager>(SandboxManager).remove(s.metadata.id, AbortSignal.timeout(30_000)).catch(() => {});
+  }
+  await runtime?.stop(AbortSignal.timeout(30_000));
+  network?.cleanup();
+  await registry?.stop();
+  dirs.cleanup();
+});
+
+describe('networked pods', () => {
+  test('two pods get distinct IPs in the subnet and reach each other', async () => {
+    const a = (await c.runtime.runPodSandbox({ config: podConfig('alpha') })).podSandboxId;
+    const b = (await c.runtime.runPodSandbox({ config: podConfig('beta') })).podSandboxId;
+    const sa = await statusOf(a);
+    const sb = await statusOf(b);
+    assert.ok(ready(sa.status) && ready(sb.status));
+    assert.match(sa.status.network!.ip, /^10\.88\.77\.\d+$/);
+    assert.match(sb.status.network!.ip, /^10\.88\.77\.\d+$/);
+    assert.notEqual(sa.status.network!.ip, sb.status.network!.ip);
+    assert.ok(sa.info.pid > 0);
+    inNetns(sa.info.netNamespacePath, ['busybox', 'ping', '-c', '1', '-W', '3', sb.status.network!.ip]);
+    assert.deepEqual(network.allocatedIps().sort(), [sa.status.network!.ip, sb.status.network!.ip].sort());
+    const listed = await c.runtime.listPodSandbox({ filter: { labelSelector: { app: 'alpha' } } });
+    assert.deepEqual(listed.items.map(i => i.id), [a]);
+
+    await c.runtime.stopPodSandbox({ podSandboxId: a });
+    assert.equal((await statusOf(a)).status.state, cri.PodSandboxState.SANDBOX_NOTREADY, 'a stopped sandbox stays listed, not ready');
+    await c.runtime.stopPodSandbox({ podSandboxId: a });
+    assert.deepEqual(network.allocatedIps(), [sb.status.network!.ip], 'stop released the IP');
+    await c.runtime.removePodSandbox({ podSandboxId: a });
+    await c.runtime.removePodSandbox({ podSandboxId: a });
+    await c.runtime.removePodSandbox({ podSandboxId: b });
+    await c.runtime.stopPodSandbox({ podSandboxId: 'f'.repeat(64) });
+    assert.deepEqual(network.allocatedIps(), []);
+    assert.deepEqual(netnsFiles(), []);
+    assert.deepEqual(sandboxDirs(), []);
+  });
+
+  test('a host-network pod shares the host\'s network namespace and has no pod IP', async () => {
+    const id = (await c.runtime.runPodSandbox({ config: podConfig('hostnet', {
+      linux: { securityContext: { namespaceOptions: { network: cri.NamespaceMode.NODE, pid: cri.NamespaceMode.CONTAINER, ipc: cri.NamespaceMode.POD } } },
+    }) })).podSandboxId;
+    const s = await statusOf(id);
+    assert.equal(s.status.network!.ip, '');
+    assert.equal(fs.readlinkSync(`/proc/${s.info.pid}/ns/net`), fs.readlinkSync('/proc/self/ns/net'));
+    await c.runtime.removePodSandbox({ podSandboxId: id });
+  });
+
+  test('a hostPort mapping reaches the pod from the host', async () => {
+    const id = (await c.runtime.runPodSandbox({ config: podConfig('web', { portMappings: [{ protocol: cri.Protocol.TCP, containerPort: 8080, hostPort: 18080 }] }) })).podSandboxId;
+    const s = await statusOf(id);
+    const www = fs.mkdtempSync(path.join(dirs.dir, 'www-'));
+    fs.writeFileSync(path.join(www, 'index.html'), 'hello from the pod\n');
+    const httpd = spawn('nsenter', [`--net=${s.info.netNamespacePath}`, 'busybox', 'httpd', '-f', '-p', '8080', '-h', www], { stdio: 'ignore' });
+    try {
+      await new Promise(r => setTimeout(r, 300));
+      const body = await httpGet(network.gateway, 18080);
+      assert.match(body, /hello from the pod/);
+    } finally {
+      httpd.kill();
+      await c.runtime.removePodSandbox({ podSandboxId: id });
+    }
+  });
+
+  test('DNS config lands in resolv.conf; sysctls are applied; a non-namespaced sysctl is refused', async () => {
+    const id = (await c.runtime.runPodSandbox({ config: podConfig('tuned', {
+      dnsConfig: { servers: ['10.96.0.10'], searches: ['crikit-test.svc.cluster.local'], options: ['ndots:5'] },
+      linux: {
+        sysctls: { 'net.ipv4.ip_unprivileged_port_start': '80', 'kernel.shmmni': '2048' },
+        securityContext: { namespaceOptions: { network: cri.NamespaceMode.POD, pid: cri.NamespaceMode.CONTAINER, ipc: cri.NamespaceMode.POD } },
+      },
+    }) })).podSandboxId;
+    const s = await statusOf(id);
+    assert.equal(fs.readFileSync(path.join(rootDir, 'sandboxes', id, 'resolv.conf'), 'utf8'),
+      'search crikit-test.svc.cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n');
+    assert.equal(inNetns(s.info.netNamespacePath, ['cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start']).trim(), '80');
+    assert.equal(execFileSync('nsenter', [`--target=${s.info.pid}`, '--ipc', 'cat', '/proc/sys/kernel/shmmni'], { encoding: 'utf8' }).trim(), '2048');
+    await c.runtime.removePodSandbox({ podSandboxId: id });
+    await assert.rejects(c.runtime.runPodSandbox({ config: podConfig('panicky', { linux: { sysctls: { 'kernel.panic': '1' } } }) }),
+      (e: { code: number; details: string }) => e.code === status.INVALID_ARGUMENT && e.details.includes('kernel.panic'));
+  });
+});
+
+describe('refusals and rollback leave nothing behind', () => {
+  async function assertClean(): Promise<void> {
+    assert.deepEqual(network.allocatedIps(), [], 'no IP left allocated');
+    assert.deepEqual(netnsFiles(), [], 'no netns left');
+    assert.deepEqual(sandboxDirs(), [], 'no sandbox files left');
+    assert.deepEqual((await c.runtime.listPodSandbox({})).items, []);
+    const peek = await containerdPeek(path.join(dirs.dir, 'cs', 'containerd.sock'));
+    try {
+      assert.deepEqual((await peek.containers.list({ filters: [] })).containers.map(x => x.id), [], 'no containerd container left');
+      const snaps: string[] = [];
+      for await (const page of peek.snapshots.list({ snapshotter: 'overlayfs', filters: [] })) snaps.push(...page.info.filter(i => i.kind === 2).map(i => i.name));
+      assert.deepEqual(snaps, [], 'no active snapshot left');
+    } finally {
+      peek.close();
+    }
+  }
+
+  test('a duplicate name is ALREADY_EXISTS; an unknown runtime handler is INVALID_ARGUMENT', async () => {
+    const cfg = podConfig('dup');
+    const id = (await c.runtime.runPodSandbox({ config: cfg })).podSandboxId;
+    await assert.rejects(c.runtime.runPodSandbox({ config: cfg }), (e: { code: number; details: string }) => e.code === status.ALREADY_EXISTS && e.details.includes(id));
+    await c.runtime.removePodSandbox({ podSandboxId: id });
+    await assert.rejects(c.runtime.runPodSandbox({ config: podConfig('gvisor'), runtimeHandler: 'runsc' }),
+      (e: { code: number; details: string }) => e.code === status.INVALID_ARGUMENT && e.details.includes('runsc'));
+    await assertClean();
+  });
+
+  test('CNI ADD failing undoes the netns, files and name', async () => {
+    fs.writeFileSync(network.failFile, '');
+    const cfg = podConfig('cnifail');
+    try {
+      await assert.rejects(c.runtime.runPodSandbox({ config: cfg }), (e: { details: string }) => e.details.includes('failpoint'));
+    } finally {
+      fs.rmSync(network.failFile);
+    }
+    await assertClean();
+    const id = (await c.runtime.runPodSandbox({ config: cfg })).podSandboxId;
+    await c.runtime.removePodSandbox({ podSandboxId: id });
+  });
+
+  test('the task failing to start undoes the network and the containerd container', async () => {
+    await assert.rejects(c.runtime.runPodSandbox({ config: podConfig('badruntime'), runtimeHandler: 'broken' }));
+    await assertClean();
+  });
+});
+
+function httpGet(host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, host, () => sock.write(`GET / HTTP/1.0\r\nHost: ${host}\r\n\r\n`));
+    let body = '';
+    sock.setTimeout(5_000, () => sock.destroy(new Error('timeout')));
+    sock.on('data', d => { body += d.toString(); });
+    sock.on('end', () => resolve(body));
+    sock.on('error', reject);
+  });
+}
