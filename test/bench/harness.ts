@@ -1,5 +1,8 @@
 // The side-by-side benchmark harness: crikit (crikitd + its managed containerd) and containerd's own CRI plugin,
 // each on a private temp root, each behind a CRI client on its socket, each with its processes' peak memory.
+// Run a benchmark with `runBenchmark` (run-benchmark.ts): every side registers its processes and dirs in
+// `teardown` while it lives, so an error, the deadline or Ctrl-C still leaves nothing behind; containerd runs
+// under `setpriv --pdeathsig KILL`, so even a SIGKILLed benchmark takes it down (the next run sweeps its dirs).
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -7,6 +7,7 @@
 // so start-up is not timed but every pull downloads and unpacks everything. A benchmark prints figures; nothing
 // here asserts on time. It does fail when a pull does not produce the expected image.
 import { mkdirSync, mkdtempSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { LocalRegistry, pushImage, randomLayersImage, type BuiltImage } from '@crikit/testkit';
@@ -64,6 +65,9 @@ async function main(signal: AbortSignal): Promise<void> {
   const { runs, cpuProfDir } = options();
   if (process.getuid?.() !== 0) throw new Error('bench:pull needs root (containerd mounts overlay snapshots)');
   const say = (line: string): void => { process.stderr.write(`${line}\n`); };
+  // Other work on the machine skews the figures; the load average says how much there was.
+  const load = (): string => loadavg().map(l => l.toFixed(2)).join(' ');
+  say(`load average ${load()}`);
 
   const hostsDir = mkdtempSync('/tmp/cb-');
   claimDir(hostsDir);
@@ -116,6 +120,7 @@ async function main(signal: AbortSignal): Promise<void> {
       + `  with its CRI plugin ${formatMiB(peak('containerd', 'containerdPeakKiB'), 'KiB')}`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
+  say(`load average ${load()}`);
   if (cpuProfDir) say(`crikitd CPU profiles in ${cpuProfDir}`);
 }
 

@@ -137,6 +137,33 @@ describe('networked pods', () => {
   });
 });
 
+describe('the pause process', () => {
+  const procStatus = (pid: number, key: string) => /^(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(l => l.startsWith(`${key}:`)) ?? '')![1]!.split(/\s+/).slice(1);
+
+  test('runs under the pod\'s cgroup parent with RuntimeDefault seccomp and the pause image\'s user', async () => {
+    const id = (await c.runtime.runPodSandbox({ config: podConfig('confined') })).podSandboxId;
+    const { info } = await statusOf(id);
+    assert.deepEqual(procStatus(info.pid, 'Seccomp'), ['2'], 'seccomp filter mode');
+    assert.equal(procStatus(info.pid, 'Uid')[0], '65535', 'the pause image runs as 65535');
+    assert.match(fs.readFileSync(`/proc/${info.pid}/cgroup`, 'utf8'), new RegExp(`/crikit-test/${id}$`, 'm'));
+    await c.runtime.removePodSandbox({ podSandboxId: id });
+  });
+
+  test('honours the sandbox security context: run-as user and group, Unconfined seccomp', async () => {
+    const id = (await c.runtime.runPodSandbox({ config: podConfig('custom', {
+      linux: { cgroupParent: '/crikit-test', securityContext: {
+        runAsUser: { value: 1234n }, runAsGroup: { value: 4321n }, seccomp: { profileType: cri.SecurityProfile_ProfileType.Unconfined },
+        namespaceOptions: { network: cri.NamespaceMode.POD, pid: cri.NamespaceMode.CONTAINER, ipc: cri.NamespaceMode.POD },
+      } },
+    }) })).podSandboxId;
+    const { info } = await statusOf(id);
+    assert.equal(procStatus(info.pid, 'Uid')[0], '1234');
+    assert.equal(procStatus(info.pid, 'Gid')[0], '4321');
+    assert.deepEqual(procStatus(info.pid, 'Seccomp'), ['0']);
+    await c.runtime.removePodSandbox({ podSandboxId: id });
+  });
+});
+
 describe('refusals and rollback leave nothing behind', () => {
   async function assertClean(): Promise<void> {
     assert.deepEqual(network.allocatedIps(), [], 'no IP left allocated');

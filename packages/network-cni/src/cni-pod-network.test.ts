@@ -13,7 +13,7 @@ import { CniPodNetwork } from './cni-pod-network.js';
 import { CniResultCache } from './cni-result-cache.js';
 import { networkCniConfigSchema } from './network-cni-config.js';
 import { FakeCniBin } from './testing/fake-cni-bin.js';
-import { FakeNetnsManager } from './testing/fake-netns-manager.js';
+import { FakeNetworkNamespaces } from '@crikit/core/testing';
 
 const signal = (): AbortSignal => AbortSignal.timeout(10_000);
 // The result lists the IPv6 address first: attach must still put IPv4 first.
@@ -21,7 +21,7 @@ const resultScript = `printf '{"cniVersion":"1.0.0","interfaces":[{"name":"br0",
 const allCaps = { portMappings: true, bandwidth: true, ipRanges: true, dns: true, cgroupPath: true, 'io.kubernetes.cri.pod-annotations': true };
 const testnet = { cniVersion: '1.0.0', name: 'testnet', plugins: [{ type: 'fakebr', bridge: 'br0' }, { type: 'fakepm', capabilities: allCaps }] };
 
-function pod(n: number, netns: FakeNetnsManager): PodRef {
+function pod(n: number, netns: FakeNetworkNamespaces): PodRef {
   const netnsPath = `${netns.dir}/pod${n}`;
   netns.adopt(netnsPath);
   return {
@@ -41,7 +41,7 @@ function pod(n: number, netns: FakeNetnsManager): PodRef {
 describe('CniPodNetwork', () => {
   let bin: FakeCniBin;
   let confDir: string;
-  let netns: FakeNetnsManager;
+  let netns: FakeNetworkNamespaces;
 
   /** A fresh set of services over the same dirs, as after a crikit restart. */
   async function start(extra: Record<string, unknown> = {}): Promise<{ net: CniPodNetwork; cache: CniResultCache; watcher: CniConfigWatcher }> {
@@ -60,7 +60,7 @@ describe('CniPodNetwork', () => {
     bin = await FakeCniBin.create();
     confDir = path.join(bin.root, 'net.d');
     await fs.mkdir(confDir);
-    netns = new FakeNetnsManager(path.join(bin.root, 'netns'));
+    netns = new FakeNetworkNamespaces(path.join(bin.root, 'netns'));
     await bin.plugin('loopback', { ADD: `echo '{"cniVersion":"0.3.1","interfaces":[{"name":"lo","sandbox":"'$CNI_NETNS'"}],"ips":[{"interface":0,"address":"127.0.0.1/8"}]}'` });
     await bin.plugin('fakebr', { ADD: resultScript });
     await bin.plugin('fakepm', { ADD: resultScript });

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { inject, injectable } from 'inversify';
 import {
-  FailedPreconditionError, InvalidArgumentError, Logger, throwIfAborted, UnavailableError,
+  FailedPreconditionError, InvalidArgumentError, Logger, NetworkNamespaces, throwIfAborted, UnavailableError,
   type NetworkCondition, type PodNetwork, type PodNetworkEvents, type PodNetworkResult, type PodRef, type SandboxId, type Subscribable,
 } from '@crikit/core';
 import { CniConfTemplateWriter } from './cni-conf-template-writer.js';
@@ -10,7 +10,6 @@ import { CniConfigWatcher } from './cni-config-watcher.js';
 import { CniNetwork, type CniAttachment, type CniNetworkSpec } from './cni-network.js';
 import { toPodNetworkResult } from './cni-pod-result.js';
 import { CniResultCache, type CachedAttachment } from './cni-result-cache.js';
-import { NetnsManager } from './netns-manager.js';
 import { NetworkCniConfig } from './network-cni-config.js';
 import { podCniArgs } from './pod-cni-args.js';
 
@@ -34,7 +33,7 @@ export class CniPodNetwork implements PodNetwork {
     @inject(CniConfigWatcher) private readonly configs: CniConfigWatcher,
     @inject(CniNetwork) private readonly network: CniNetwork,
     @inject(CniResultCache) private readonly cache: CniResultCache,
-    @inject(NetnsManager) private readonly netns: NetnsManager,
+    @inject(NetworkNamespaces) private readonly netns: NetworkNamespaces,
     @inject(CniConfTemplateWriter) private readonly template: CniConfTemplateWriter,
     @inject(Logger) private readonly log: Logger,
   ) {}

@@ -4,34 +4,6 @@ import path from 'node:path';
 import { inject, injectable } from 'inversify';
 import { abortError, AlreadyExistsError, InvalidArgumentError, Logger, PathsConfig, UnavailableError, type NetworkNamespaces } from '@crikit/core';
 
-/**
- * Pins network namespaces to files, so a pod's netns outlives the processes in it and CNI plugins
- * can enter it by path (CNI_NETNS). Core's `NetworkNamespaces` (what sandbox uses) plus the
- * queries the pod network and recovery need.
- *
- * TODO(network-cni): move `exists` and `list` into core's NetworkNamespaces and drop this token.
- */
-export interface NetnsManager extends NetworkNamespaces {
-  /**
-   * Creates a new network namespace (only `lo`, down) pinned at `<stateDir>/netns/<name>` and returns the path.
-   * @throws InvalidArgumentError when `name` is not a plain file name
-   * @throws AlreadyExistsError when a namespace is already pinned there (a leftover file pinning nothing is replaced)
-   * @throws UnavailableError when the namespace cannot be created (unshare or mount failed)
-   * @throws CancelledError, DeadlineExceededError when `signal` fires
-   */
-  create(name: string, signal: AbortSignal): Promise<string>;
-  /**
-   * Unpins (lazy unmount) and deletes the file. Idempotent: a missing file or one pinning nothing resolves.
-   * @throws InvalidArgumentError when `netnsPath` is a mount point of something other than a netns
-   * @throws UnavailableError when the unmount or unlink fails
-   */
-  remove(netnsPath: string, signal: AbortSignal): Promise<void>;
-  /** True when `netnsPath` pins a network namespace (an nsfs mount in this mount namespace). */
-  exists(netnsPath: string): Promise<boolean>;
-  /** The paths of the namespaces pinned under the manager's dir (for recovery: orphans are removed). */
-  list(): Promise<string[]>;
-}
-export const NetnsManager = Symbol('NetnsManager');
 
 /** One line of /proc/self/mountinfo that matters here. */
 interface MountEntry {
@@ -46,7 +18,7 @@ interface MountEntry {
  * namespace's nsfs inode onto an empty file.
  */
 @injectable()
-export class PinnedNetnsManager implements NetnsManager {
+export class PinnedNetnsManager implements NetworkNamespaces {
   /** Where namespaces are pinned. */
   readonly dir: string;
   private dirReady: Promise<void> | undefined;

@@ -8,7 +8,7 @@ import { CniNetwork } from './cni-network.js';
 import { CniPluginExec } from './cni-plugin-exec.js';
 import { CniPodNetwork } from './cni-pod-network.js';
 import { CniResultCache } from './cni-result-cache.js';
-import { NetnsManager, PinnedNetnsManager } from './netns-manager.js';
+import { PinnedNetnsManager } from './netns-manager.js';
 import { NetworkCniConfig, networkCniConfigSchema } from './network-cni-config.js';
 import { networkCniModule } from './network-cni-module.js';
 
@@ -25,7 +25,6 @@ describe('networkCniModule', () => {
       assert.equal(container.get<object>(token), first, `${token.name} is a singleton`);
     }
     assert.equal(container.get(PodNetwork), container.get(CniPodNetwork));
-    assert.equal(container.get(NetnsManager), container.get(PinnedNetnsManager));
     assert.equal(container.get(NetworkNamespaces), container.get(PinnedNetnsManager));
     assert.equal(container.get<PinnedNetnsManager>(PinnedNetnsManager).dir, '/run/crikit-test/netns');
     assert.equal(container.get<CniResultCache>(CniResultCache).dir, '/var/lib/crikit-test/cni/results');

@@ -6,12 +6,12 @@ import { CniNetwork } from './cni-network.js';
 import { CniPluginExec } from './cni-plugin-exec.js';
 import { CniPodNetwork } from './cni-pod-network.js';
 import { CniResultCache } from './cni-result-cache.js';
-import { NetnsManager, PinnedNetnsManager } from './netns-manager.js';
+import { PinnedNetnsManager } from './netns-manager.js';
 
 /**
  * Binds CNI networking: the conf dir watcher, plugin execution, network-list operations, the
- * result cache, the conf template writer, netns pinning behind core's `NetworkNamespaces` (and the
- * wider `NetnsManager`), and the CNI pod network behind core's `PodNetwork`. Needs `NetworkCniConfig`,
+ * result cache, the conf template writer, netns pinning behind core's `NetworkNamespaces`, and the
+ * CNI pod network behind core's `PodNetwork`. Needs `NetworkCniConfig`,
  * `PathsConfig` and `Logger` bound.
  */
 export const networkCniModule = new ContainerModule(options => {
@@ -22,7 +22,6 @@ export const networkCniModule = new ContainerModule(options => {
   options.bind(CniResultCache).toSelf().inSingletonScope();
   options.bind(CniConfTemplateWriter).toSelf().inSingletonScope();
   options.bind(PinnedNetnsManager).toSelf().inSingletonScope();
-  options.bind(NetnsManager).toService(PinnedNetnsManager);
   options.bind(NetworkNamespaces).toService(PinnedNetnsManager);
   options.bind(CniPodNetwork).toSelf().inSingletonScope();
   options.bind(PodNetwork).toService(CniPodNetwork);

@@ -11,5 +11,9 @@ export interface NetworkNamespaces {
   create(name: string, signal: AbortSignal): Promise<string>;
   /** Unpins and deletes the namespace at `path`. Idempotent: a missing path resolves. */
   remove(path: string, signal: AbortSignal): Promise<void>;
+  /** True when `path` pins a network namespace. */
+  exists(path: string): Promise<boolean>;
+  /** The paths of every namespace pinned by this manager (recovery removes those no sandbox owns). */
+  list(): Promise<string[]>;
 }
 export const NetworkNamespaces = Symbol('NetworkNamespaces');

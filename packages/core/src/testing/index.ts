@@ -13,3 +13,4 @@ export * from './fake-stats-collector.js';
 export * from './fake-streaming-server.js';
 export * from './fake-container-streams.js';
 export * from './fake-port-forwarder.js';
+export * from './fake-network-namespaces.js';

@@ -1,11 +1,11 @@
-import { AlreadyExistsError, throwIfAborted } from '@crikit/core';
-import type { NetnsManager } from '../netns-manager.js';
+import type { NetworkNamespaces } from '../contracts/network-namespaces.js';
+import { AlreadyExistsError, throwIfAborted } from '../errors.js';
 
 /**
- * A NetnsManager that pins nothing: it hands out paths under `dir` and remembers which exist.
+ * A NetworkNamespaces that pins nothing: it hands out paths under `dir` and remembers which exist.
  * `forget(path)` makes a namespace vanish behind the runtime's back (as after a reboot).
  */
-export class FakeNetnsManager implements NetnsManager {
+export class FakeNetworkNamespaces implements NetworkNamespaces {
   /** The paths currently "pinned". */
   readonly pinned = new Set<string>();
   /** Every call, as `create <name>`, `remove <path>`. */

@@ -1,0 +1,109 @@
+// RunPodSandbox against fakes: a failure at any step leaves nothing behind.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { cri } from '@crikit/api';
+import {
+  cgroupConfigSchema, NotFoundError, RuntimeEventBus, runtimesConfigSchema, silentLogger, UnavailableError, type SandboxStore,
+} from '@crikit/core';
+import { FakeContainerd, FakeImageService, FakeNetworkNamespaces, FakePodNetwork, imageRecord, sandboxStoreWith } from '@crikit/core/testing';
+import { sandboxConfigSchema } from './sandbox-config.js';
+import { SandboxRunner } from './sandbox-run.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crikit-sandbox-run-'));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const pause = imageRecord({
+  status: { repoTags: ['registry.k8s.io/pause:3.10'], pinned: true },
+  metadata: { spec: { architecture: 'amd64', os: 'linux', config: { Entrypoint: ['/pause'], User: '65535:65535' }, rootfs: { type: 'layers', diff_ids: [] } } as never },
+});
+
+function setup(n: number) {
+  const store: SandboxStore = sandboxStoreWith([]);
+  const images = new FakeImageService();
+  images.store.add(pause);
+  const network = new FakePodNetwork();
+  const netns = new FakeNetworkNamespaces(path.join(root, `netns-${n}`));
+  const containerd = new FakeContainerd();
+  const tasks = new Map<string, number>();
+  const snapshots = new Set<string>();
+  containerd.handle('snapshots.prepare', req => { snapshots.add(req.key); return { mounts: [] }; });
+  containerd.handle('snapshots.remove', req => { snapshots.delete(req.key); return {}; });
+  containerd.handle('tasks.create', req => { tasks.set(req.containerId, 0); return { containerId: req.containerId, pid: 0 }; });
+  containerd.handle('tasks.start', req => { tasks.set(req.containerId, 4242); return { pid: 4242 }; });
+  containerd.handle('tasks.get', req => {
+    if (!tasks.has(req.containerId)) throw new NotFoundError(`task ${req.containerId}`);
+    return { process: { containerId: req.containerId, pid: tasks.get(req.containerId), status: 2 } };
+  });
+  containerd.handle('tasks.kill', () => ({}));
+  containerd.handle('tasks.wait', () => ({ exitStatus: 137 }));
+  containerd.handle('tasks.delete', req => { tasks.delete(req.containerId); return {}; });
+  const paths = { rootDir: path.join(root, `root-${n}`), stateDir: path.join(root, `state-${n}`) };
+  const runner = new SandboxRunner(store, images, network, netns, containerd, new RuntimeEventBus(silentLogger),
+    sandboxConfigSchema.parse({ sandboxImage: 'registry.k8s.io/pause:3.10' }), paths,
+    runtimesConfigSchema.parse({ restrictOomScoreAdj: true }), cgroupConfigSchema.parse({}), 'overlayfs', silentLogger);
+  const leftovers = async () => ({
+    names: store.nameHolder(`web_default_uid-${n}_0`),
+    netns: [...netns.pinned],
+    attached: [...network.attached.keys()],
+    containers: (await containerd.containers.list({})).containers.length,
+    snapshots: [...snapshots],
+    tasks: [...tasks.keys()],
+    files: fs.existsSync(path.join(paths.rootDir, 'sandboxes')) ? fs.readdirSync(path.join(paths.rootDir, 'sandboxes')) : [],
+    state: fs.existsSync(path.join(paths.stateDir, 'sandboxes')) ? fs.readdirSync(path.join(paths.stateDir, 'sandboxes')) : [],
+  });
+  return { runner, store, images, network, netns, containerd, leftovers };
+}
+
+const request = (n: number) => cri.RunPodSandboxRequest.fromPartial({
+  config: {
+    metadata: { name: 'web', namespace: 'default', uid: `uid-${n}`, attempt: 0 },
+    linux: { securityContext: { namespaceOptions: { ipc: cri.NamespaceMode.NODE } } },
+  },
+});
+const clean = { names: undefined, netns: [], attached: [], containers: 0, snapshots: [], tasks: [], files: [], state: [] };
+
+test('a sandbox runs: netns pinned, network attached, container, snapshot and task made', async () => {
+  const f = setup(0);
+  const id = await f.runner.run(request(0), AbortSignal.timeout(10_000));
+  const record = f.store.get(id);
+  assert.equal(record.status.state, 'ready');
+  assert.equal(record.status.pid, 4242);
+  assert.match(record.status.ip, /^10\./);
+  assert.equal(f.netns.pinned.size, 1);
+  const created = f.containerd.requestsTo('containers.create')[0]!.container!;
+  assert.equal(created.labels['io.cri-containerd.kind'], 'sandbox');
+  assert.equal(created.runtime?.name, 'io.containerd.runc.v2');
+  assert.equal(JSON.parse(Buffer.from(created.spec!.value).toString()).process.args[0], '/pause');
+});
+
+// Each step of RunPodSandbox, failed in turn, by what it calls.
+const steps: [string, (f: ReturnType<typeof setup>) => void][] = [
+  ['netns', f => { f.netns.create = async () => { throw new UnavailableError('unshare failed'); }; }],
+  ['network attach', f => f.network.failNext('attach', new UnavailableError('cni add failed'))],
+  ['containers.create', f => f.containerd.failNext('containers.create', new UnavailableError('containerd down'))],
+  ['snapshots.prepare', f => f.containerd.failNext('snapshots.prepare', new UnavailableError('snapshotter broke'))],
+  ['tasks.create', f => f.containerd.failNext('tasks.create', new UnavailableError('runc failed'))],
+  ['tasks.start', f => f.containerd.failNext('tasks.start', new UnavailableError('start failed'))],
+];
+for (const [i, [step, fail]] of steps.entries()) {
+  test(`a failure at ${step} undoes every earlier step`, async () => {
+    const n = i + 1;
+    const f = setup(n);
+    fail(f);
+    await assert.rejects(f.runner.run(request(n), AbortSignal.timeout(10_000)), UnavailableError);
+    assert.deepEqual(await f.leftovers(), clean);
+    assert.equal(f.store.list().length, 0);
+  });
+}
+
+test('the pause image is pulled and pinned when missing; a failed pull leaves nothing', async () => {
+  const f = setup(9);
+  f.images.store.delete(pause.metadata.id);
+  f.images.failNext('pull', new NotFoundError('pause image not found'));
+  await assert.rejects(f.runner.run(request(9), AbortSignal.timeout(10_000)), NotFoundError);
+  assert.deepEqual(await f.leftovers(), clean);
+  assert.deepEqual(f.images.argsOf('pull')[0]?.slice(0, 2), ['registry.k8s.io/pause:3.10', { pin: true }]);
+});

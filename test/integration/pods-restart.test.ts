@@ -1,0 +1,67 @@
+// crikitd killed with SIGKILL while pods run: a new crikitd adopts the running containerd and
+// finds every sandbox READY with the same IPs; stopping and removing them still releases the IPs.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { cri } from '@crikit/api';
+import { pauseImage, pushImage, type LocalRegistry } from '@crikit/testkit';
+import { startCrikitd, tempRuntimeDirs, type RunningCrikitd } from '../support/crikitd.js';
+import { fixtureCniDir, inNetns, podConfig, writeTestNetwork } from '../support/pod-fixture.js';
+import { startRegistry } from '../support/registry-fixture.js';
+
+const dirs = tempRuntimeDirs();
+const confDir = (dirs.config.cni as { confDir: string }).confDir;
+const network = writeTestNetwork(confDir, dirs.dir, 78);
+let registry: LocalRegistry | undefined;
+let daemon: RunningCrikitd | undefined;
+
+after(async () => {
+  if (daemon) {
+    for (const p of (await daemon.client.runtime.listPodSandbox({}).catch(() => ({ items: [] }))).items) {
+      await daemon.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => {});
+    }
+    await daemon.stop();
+  }
+  network.cleanup();
+  await registry?.stop();
+  dirs.cleanup();
+});
+
+test('pods survive a crikit SIGKILL with their IPs, and are still torn down cleanly', async () => {
+  const hostsDir = path.join(dirs.dir, 'certs.d');
+  registry = await startRegistry(hostsDir);
+  await pushImage({ url: registry.url }, 'pause', await pauseImage(), { tag: '3.10' });
+  const config = {
+    ...dirs.config,
+    image: { registryConfigDir: hostsDir },
+    sandbox: { sandboxImage: `${registry.host}/pause:3.10` },
+    cni: { confDir, binDirs: ['/usr/lib/cni', fixtureCniDir] },
+    runtimes: { restrictOomScoreAdj: true },
+  };
+  daemon = await startCrikitd(config, dirs.dir);
+  const ids = [
+    (await daemon.client.runtime.runPodSandbox({ config: podConfig('keep-a') })).podSandboxId,
+    (await daemon.client.runtime.runPodSandbox({ config: podConfig('keep-b') })).podSandboxId,
+  ];
+  const before = await Promise.all(ids.map(async id => (await daemon!.client.runtime.podSandboxStatus({ podSandboxId: id, verbose: true }))));
+  const ips = before.map(s => s.status!.network!.ip);
+
+  daemon.proc.kill('SIGKILL');
+  await daemon.exited;
+  daemon.client.close();
+  daemon = await startCrikitd(config, dirs.dir);
+
+  for (const [i, id] of ids.entries()) {
+    const s = await daemon.client.runtime.podSandboxStatus({ podSandboxId: id, verbose: true });
+    assert.equal(s.status!.state, cri.PodSandboxState.SANDBOX_READY, `sandbox ${i} is ready after the restart`);
+    assert.equal(s.status!.network!.ip, ips[i]);
+    assert.equal(JSON.parse(s.info.info!).pid, JSON.parse(before[i]!.info.info!).pid, 'the same pause process');
+  }
+  // The network still works: one pod reaches the other.
+  inNetns(JSON.parse(before[0]!.info.info!).netNamespacePath, ['busybox', 'ping', '-c', '1', '-W', '3', ips[1]!]);
+
+  for (const id of ids) await daemon.client.runtime.stopPodSandbox({ podSandboxId: id });
+  assert.deepEqual(network.allocatedIps(), [], 'stop after the restart released the IPs');
+  for (const id of ids) await daemon.client.runtime.removePodSandbox({ podSandboxId: id });
+  assert.deepEqual((await daemon.client.runtime.listPodSandbox({})).items, []);
+});
