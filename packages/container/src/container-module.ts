@@ -1,7 +1,25 @@
 import { ContainerModule } from 'inversify';
+import { ContainerManager, Startable } from '@crikit/core';
+import { ContainerCreator } from './container-create.js';
+import { ContainerExec } from './container-exec.js';
+import { ContainerExits } from './container-exits.js';
+import { ContainerIo } from './container-io.js';
+import { ContainerLifecycle } from './container-lifecycle.js';
+import { ContainerRecovery } from './container-recovery.js';
+import { ContainerdContainerManager } from './containerd-container-manager.js';
+import { HostFactsProvider } from './host-facts-provider.js';
 
-/**
- * Binds container lifecycle and OCI specs (core's ContainerManager).
- * Empty until that capability lands; the server loads it already so the composition does not change.
- */
-export const containerModule = new ContainerModule(() => {});
+/** Binds containers on containerd behind core's ContainerManager, with exit tracking and recovery. */
+export const containerModule = new ContainerModule(options => {
+  options.bind(HostFactsProvider).toSelf().inSingletonScope();
+  options.bind(ContainerIo).toSelf().inSingletonScope();
+  options.bind(ContainerCreator).toSelf().inSingletonScope();
+  options.bind(ContainerExits).toSelf().inSingletonScope();
+  options.bind(Startable).toService(ContainerExits);
+  options.bind(ContainerLifecycle).toSelf().inSingletonScope();
+  options.bind(ContainerExec).toSelf().inSingletonScope();
+  options.bind(ContainerRecovery).toSelf().inSingletonScope();
+  options.bind(Startable).toService(ContainerRecovery);
+  options.bind(ContainerdContainerManager).toSelf().inSingletonScope();
+  options.bind(ContainerManager).toService(ContainerdContainerManager);
+});

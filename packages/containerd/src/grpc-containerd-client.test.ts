@@ -4,7 +4,8 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { content, events, version } from '@crikit/api';
 import {
-  CancelledError, DeadlineExceededError, errorKind, FailedPreconditionError, NotFoundError, silentLogger, UnavailableError,
+  CancelledError, DeadlineExceededError, errorKind, FailedPreconditionError, InvalidArgumentError, NotFoundError, silentLogger,
+  UnavailableError,
 } from '@crikit/core';
 import { containerdConfigSchema } from './containerd-config.js';
 import { GrpcContainerdClient } from './grpc-containerd-client.js';
@@ -20,6 +21,8 @@ class FakeContainerd {
   subscribeCancelled = 0;
   /** While false, Write does not read what the client sends. */
   readWrites = true;
+  /** Every Write request received, decoded by the generated code. */
+  readonly writes: content.WriteContentRequest[] = [];
   private readonly server = new grpc.Server();
   private readonly resumeWrites: Array<() => void> = [];
 
@@ -44,6 +47,7 @@ class FakeContainerd {
         this.record(call.metadata);
         let offset = 0n;
         const onData = (req: content.WriteContentRequest): void => {
+          this.writes.push(req);
           offset += BigInt(req.data.length);
           call.write(content.WriteContentResponse.fromPartial({ action: req.action, offset }));
         };
@@ -191,6 +195,22 @@ describe('GrpcContainerdClient (against a fake containerd)', () => {
     let offset = 0n;
     for await (const res of write.responses) offset = res.offset;
     assert.equal(offset, BigInt(total << 20));
+  });
+
+  it('sends content writes as containerd decodes them (write-content-request.ts), and refuses one it cannot encode', bounded, async () => {
+    fake.writes.length = 0;
+    const write = client.content.write();
+    const sent = [
+      { action: content.WriteAction.STAT, ref: 'enc', total: 300_000n, expected: `sha256:${'0'.repeat(64)}` },
+      { action: content.WriteAction.WRITE, ref: 'enc', data: Buffer.alloc(200_000, 7) },
+      { action: content.WriteAction.WRITE, ref: 'enc', offset: 200_000n, data: Buffer.alloc(100_000, 8) },
+      { action: content.WriteAction.COMMIT, ref: 'enc', total: 300_000n, offset: 300_000n, labels: { 'containerd.io/gc.ref': 'x' } },
+    ];
+    for (const req of sent) await write.send(req);
+    await assert.rejects(write.send({ action: content.WriteAction.WRITE, offset: 1n << 64n }), InvalidArgumentError);
+    write.end();
+    for await (const _ of write.responses);
+    assert.deepEqual(fake.writes, sent.map(req => content.WriteContentRequest.fromPartial(req)));
   });
 
   it('fails fast with UnavailableError when nothing listens, and waitReady names the socket', bounded, async () => {

@@ -46,3 +46,5 @@ export * from './containerd/task-control.js';
 export * from './containerd/json-any.js';
 export * from './config/snapshotter.js';
 export * from './oci/index.js';
+export * from './config/sandbox-paths.js';
+export * from './containerd/lease.js';

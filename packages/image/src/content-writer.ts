@@ -21,8 +21,10 @@ export interface ContentWriteOptions {
 
 /**
  * Writes blobs into containerd's content store over the Write stream (STAT, WRITE…, COMMIT), with
- * the expected digest and size, so containerd verifies them too. A write whose ingest `ref` already
- * holds bytes (a crikit that died mid-pull) resumes from containerd's offset.
+ * the expected digest and size, so containerd verifies them: a commit of other bytes fails with
+ * FailedPreconditionError (`unexpected commit digest …, expected …`) and the ingest is aborted. Layer
+ * downloads rely on that alone for their digest. A write whose ingest `ref` already holds bytes (a
+ * crikit that died mid-pull) resumes from containerd's offset.
  */
 export class ContentWriter {
   constructor(private readonly containerd: ContainerdClient) {}

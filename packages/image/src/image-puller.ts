@@ -5,9 +5,9 @@ import {
 } from '@crikit/core';
 import { ContentWriter } from './content-writer.js';
 import { ImageConfig } from './image-config.js';
-import { parseImageManifest, type Descriptor, type ImageManifest } from './image-manifest.js';
+import { parseImageManifest, type Descriptor } from './image-manifest.js';
 import { ImageReference } from './image-reference.js';
-import { LayerUnpacker } from './layer-unpacker.js';
+import { LayerUnpacker, type UnpackLayer } from './layer-unpacker.js';
 import { selectPlatformManifest } from './platform-select.js';
 import type { RegistryCredentials } from './registry-auth.js';
 import { RegistryClient } from './registry-client.js';
@@ -18,7 +18,8 @@ import { runLimited } from './run-limited.js';
 
 /**
  * Pulls one image from its registry into containerd: every blob into the content store under a
- * lease, the layers unpacked onto snapshots, the names recorded in containerd's image service.
+ * lease, the layers unpacked onto snapshots (each as soon as it and the ones below it are in, while
+ * the rest still download), the names recorded in containerd's image service.
  * The lease goes when the image is recorded, or when the pull fails, and then containerd's GC
  * takes whatever the failed pull wrote.
  */
@@ -71,8 +72,8 @@ export class ImagePuller {
         throw new FailedPreconditionError(`${what}: the config lists ${diffIds.length} diff ids for ${manifest.layers.length} layers`);
       }
 
-      await this.fetchLayers(ref, manifest, diffIds, lease, credentials, signal);
-      const chain = await this.unpacker.unpack(manifest.layers.map((blob, i) => ({ blob, diffId: diffIds[i]! })), { lease, signal, what });
+      const layers = manifest.layers.map((blob, i) => ({ blob, diffId: diffIds[i]! }));
+      const chain = await this.fetchAndUnpack(ref, layers, { lease, credentials, signal, what });
       const labels = gcLabels({ manifest, manifestDesc, top, topIsIndex: parsed.kind === 'index', snapshotter: this.config.snapshotter, chainId: chain[chain.length - 1] ?? '' });
       const source = { [`containerd.io/distribution.source.${ref.registry}`]: ref.repository };
       await this.store(`config-${manifest.config.digest}`, manifest.config, configBytes, { ...labels.config, ...source }, lease, signal);
@@ -90,24 +91,63 @@ export class ImagePuller {
     }
   }
 
-  private async fetchLayers(ref: ImageReference, manifest: ImageManifest, diffIds: readonly string[], lease: string, credentials: RegistryCredentials | undefined, signal: AbortSignal): Promise<void> {
-    const source = { [`containerd.io/distribution.source.${ref.registry}`]: ref.repository };
-    await runLimited(manifest.layers, this.config.maxConcurrentDownloads, signal, async (layer, i) => {
-      const labels = { 'containerd.io/uncompressed': diffIds[i]!, ...source };
-      if (await this.blobs.has(layer.digest, signal)) {
-        await this.blobs.setLabels(layer.digest, labels, signal);
-        return;
+  /**
+   * Downloads the layers into the content store and unpacks them as they arrive, as containerd's unpacker
+   * does: layer i is applied once its blob is committed and layer i-1 is applied, while later layers still
+   * download (at most `maxConcurrentDownloads` at once, in order). The first failure cancels the rest; it is
+   * thrown once nothing runs any more, so the lease never goes while a write or an apply still uses it.
+   * @returns the chain id of every layer, the top one last
+   */
+  private async fetchAndUnpack(
+    ref: ImageReference, layers: readonly UnpackLayer[],
+    options: { lease: string; credentials: RegistryCredentials | undefined; signal: AbortSignal; what: string },
+  ): Promise<string[]> {
+    const stop = new AbortController();
+    const signal = AbortSignal.any([options.signal, stop.signal]);
+    const fetched = layers.map(() => deferred());
+    let failure: { err: unknown } | undefined;
+    const fail = (err: unknown): undefined => {
+      failure ??= { err };
+      stop.abort();
+      for (const f of fetched) f.reject(err); // no-op for the layers already fetched
+      return undefined;
+    };
+    const downloads = runLimited(layers, this.config.maxConcurrentDownloads, signal, async (layer, i) => {
+      try {
+        await this.fetchLayer(ref, layer, { ...options, signal });
+        fetched[i]!.resolve();
+      } catch (err) {
+        fail(err); // at once, not when the other downloads have settled
+        throw err;
       }
-      let lastEmit = 0;
-      const progress = (bytesDone: number): void => {
-        const now = Date.now();
-        if (now - lastEmit < 100 && bytesDone < layer.size) return;
-        lastEmit = now;
-        this.bus.emit('image:pull-progressed', { ref: ref.toString(), layerDigest: layer.digest, bytesDone, bytesTotal: layer.size });
-      };
-      await this.blobs.write(`layer-${layer.digest}`, layer, offset => this.registry.fetchBlob(ref, layer, { signal, credentials, offset }),
-        { lease, labels, signal, onProgress: progress });
-    });
+    }).catch(fail);
+    const unpacked = this.unpacker.unpack(layers, { lease: options.lease, signal, what: options.what, ready: i => fetched[i]!.promise }).catch(fail);
+    const [, chain] = await Promise.all([downloads, unpacked]);
+    if (failure) throw failure.err;
+    return chain!;
+  }
+
+  private async fetchLayer(
+    ref: ImageReference, { blob, diffId }: UnpackLayer,
+    options: { lease: string; credentials: RegistryCredentials | undefined; signal: AbortSignal },
+  ): Promise<void> {
+    const { lease, credentials, signal } = options;
+    const labels = { 'containerd.io/uncompressed': diffId, [`containerd.io/distribution.source.${ref.registry}`]: ref.repository };
+    if (await this.blobs.has(blob.digest, signal)) {
+      await this.blobs.setLabels(blob.digest, labels, signal);
+      return;
+    }
+    let lastEmit = 0;
+    const progress = (bytesDone: number): void => {
+      const now = Date.now();
+      if (now - lastEmit < 100 && bytesDone < blob.size) return;
+      lastEmit = now;
+      this.bus.emit('image:pull-progressed', { ref: ref.toString(), layerDigest: blob.digest, bytesDone, bytesTotal: blob.size });
+    };
+    // containerd's commit checks the digest (`expected`) and refuses a mismatch with FailedPrecondition, naming
+    // both digests; hashing the bytes here as well would only double the CPU. The stream still checks the size.
+    await this.blobs.write(`layer-${blob.digest}`, blob, offset => this.registry.fetchBlob(ref, blob, { signal, credentials, offset, verifyDigest: false }),
+      { lease, labels, signal, onProgress: progress });
   }
 
   private async fetchSmallBlob(ref: ImageReference, desc: Descriptor, call: { signal: AbortSignal; credentials: RegistryCredentials | undefined }): Promise<Buffer> {
@@ -123,4 +163,13 @@ export class ImagePuller {
     if (await this.blobs.has(desc.digest, signal)) await this.blobs.setLabels(desc.digest, labels, signal);
     else await this.blobs.writeBuffer(ingestRef, desc, data, { lease, labels, signal });
   }
+}
+
+/** A promise settled from outside (Promise.withResolvers is Node 22). Its rejection counts as handled. */
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
 }

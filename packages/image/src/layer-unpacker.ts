@@ -18,15 +18,21 @@ export class LayerUnpacker {
   constructor(private readonly containerd: ContainerdClient, private readonly snapshotter: string, private readonly log: Logger) {}
 
   /**
-   * Unpacks `layers` bottom-up under `lease`.
+   * Unpacks `layers` bottom-up under `lease`. With `ready`, a layer whose snapshot is missing is applied
+   * once `ready(index)` resolves (a pull passes "its blob is in the content store", so layers unpack
+   * while later ones still download); a rejection of `ready` ends the unpack with that error.
    * @returns the chain id of every layer, the top one last
    * @throws InternalError when a layer's content does not match its diff id
    */
-  async unpack(layers: readonly UnpackLayer[], options: { lease: string; signal: AbortSignal; what: string }): Promise<string[]> {
+  async unpack(
+    layers: readonly UnpackLayer[],
+    options: { lease: string; signal: AbortSignal; what: string; ready?: (index: number) => Promise<void> },
+  ): Promise<string[]> {
     const chain = chainIds(layers.map(l => l.diffId));
     for (const [i, layer] of layers.entries()) {
       const chainId = chain[i]!;
       if (await this.exists(chainId, options.signal)) continue;
+      await options.ready?.(i);
       await this.apply(layer, chainId, i > 0 ? chain[i - 1]! : '', options);
     }
     return chain;

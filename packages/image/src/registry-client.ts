@@ -35,6 +35,11 @@ export interface RegistryCallOptions {
 export interface FetchBlobOptions extends RegistryCallOptions {
   /** Start here instead of at byte 0 (a resumed ingest); the digest is then left to the content store. */
   readonly offset?: number;
+  /**
+   * False leaves the digest to the content store also from byte 0, for bytes that go into containerd
+   * (its commit with the expected digest refuses a mismatch); the size is checked either way. True by default.
+   */
+  readonly verifyDigest?: boolean;
 }
 
 /** Tuning for tests and embedders; bind it to change the defaults (3 tries, 200 ms backoff). */
@@ -137,8 +142,9 @@ export class RegistryClient {
   }
 
   /**
-   * A stream of the blob's bytes from `offset` (0 by default) that verifies size and digest as it
-   * goes and fails with an 'error' at the end on a mismatch (see verified-blob-stream.ts). Follows
+   * A stream of the blob's bytes from `offset` (0 by default) that verifies size and (unless
+   * `verifyDigest` is false) digest as it goes and fails with an 'error' at the end on a mismatch
+   * (see verified-blob-stream.ts). Follows
    * redirects to storage hosts without credentials; resumes dropped downloads with `Range`.
    * @throws NotFoundError when no endpoint has the blob; the errors of the file comment otherwise
    */
@@ -146,7 +152,7 @@ export class RegistryClient {
     const doing = `pull "${ref.toString()}": blob ${desc.digest}`;
     const offset = options.offset ?? 0;
     const stream = (first: Readable | undefined, endpoint: RegistryEndpoint | undefined): Readable => verifiedBlobStream({
-      descriptor: desc, offset, what: doing, signal: options.signal, log: this.log,
+      descriptor: desc, offset, what: doing, signal: options.signal, log: this.log, verifyDigest: options.verifyDigest,
       stallTimeoutMs: this.config.pullStallTimeoutMs,
       backoffMs: this.options.retry?.backoffMs, tries: this.options.retry?.tries,
       ...(first !== undefined ? { first } : {}),

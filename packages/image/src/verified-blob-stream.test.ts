@@ -145,6 +145,19 @@ describe('verifiedBlobStream', () => {
     assert.equal(other.error, undefined);
   });
 
+  it('with verifyDigest false, leaves the digest to the content store but still checks the size', async () => {
+    const wrong = Buffer.from(data);
+    wrong[50_000] = wrong[50_000]! ^ 0xff;
+    const passed = await collect(verifiedBlobStream({ ...options, verifyDigest: false, open: opener(wrong) }));
+    assert.equal(passed.error, undefined);
+    assert.ok(passed.data.equals(wrong));
+    const longer = await collect(verifiedBlobStream({ ...options, verifyDigest: false, open: opener(Buffer.concat([data, Buffer.alloc(10)])) }));
+    assert.match(String(longer.error), /more than the 100000 bytes/);
+    const shorter = await collect(verifiedBlobStream({ ...options, verifyDigest: false, first: body(data.subarray(0, 100)), open: never, tries: 1 }));
+    assert.ok(shorter.error instanceof UnavailableError, String(shorter.error));
+    assert.throws(() => verifiedBlobStream({ ...options, verifyDigest: false, descriptor: { digest: 'md5:00', size: 1 }, open: never }), FailedPreconditionError);
+  });
+
   it('verifies an empty blob without asking for bytes', async () => {
     const empty = { digest: `sha256:${createHash('sha256').digest('hex')}`, size: 0 };
     const result = await collect(verifiedBlobStream({ ...options, descriptor: empty, open: never }));

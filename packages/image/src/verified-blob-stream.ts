@@ -3,7 +3,8 @@
  *
  *   - size: more bytes than the descriptor says fails at once; fewer fails at the end;
  *   - digest: hashed while streaming, compared at the end (only from offset 0: a resumed ingest
- *     cannot hash bytes it never saw, so containerd's commit with the expected digest checks those);
+ *     cannot hash bytes it never saw, so containerd's commit with the expected digest checks those;
+ *     and not with `verifyDigest: false`, for bytes that go into containerd's content store anyway);
  *   - dropped connections: the download resumes where it stopped (a `Range` request through `open`),
  *     up to `tries` drops in a row without progress;
  *   - stalls: no byte for `stallTimeoutMs` while the consumer wants data fails the stream
@@ -30,6 +31,12 @@ export interface VerifiedBlobStreamOptions {
   readonly descriptor: { readonly digest: string; readonly size: number };
   /** Where the stream starts; 0 by default. */
   readonly offset?: number;
+  /**
+   * Hash the bytes and fail at the end when they do not match the digest; true by default. Pass false
+   * when they go into containerd's content store, whose commit with the expected digest checks them
+   * anyway (it fails with FailedPrecondition on a mismatch): hashing twice costs a CPU second per GB.
+   */
+  readonly verifyDigest?: boolean;
   /** Opens (or reopens after a drop) the blob at an offset. */
   readonly open: BlobOpener;
   /** A body already opened at `offset`, used before `open` is called. */
@@ -62,7 +69,8 @@ export function verifiedBlobStream(options: VerifiedBlobStreamOptions): Readable
   if (!Number.isInteger(offset) || offset < 0 || offset > descriptor.size) {
     throw new FailedPreconditionError(`${what}: offset ${offset} is outside the blob's ${descriptor.size} bytes`);
   }
-  return Readable.from(chunks(options, offset, offset === 0 ? hasher.hash : undefined), { objectMode: false, highWaterMark: 64 * 1024 });
+  const hash = offset === 0 && options.verifyDigest !== false ? hasher.hash : undefined;
+  return Readable.from(chunks(options, offset, hash), { objectMode: false, highWaterMark: 64 * 1024 });
 }
 
 async function* chunks(options: VerifiedBlobStreamOptions, offset: number, hash: Hash | undefined): AsyncGenerator<Buffer> {

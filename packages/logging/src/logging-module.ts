@@ -1,7 +1,16 @@
 import { ContainerModule } from 'inversify';
+import { ContainerLogWriter, LogSink } from '@crikit/core';
+import { CriFileLogWriter } from './cri-file-log-writer.js';
+import { NoopLogSink } from './noop-log-sink.js';
 
 /**
- * Binds CRI log files (core's ContainerLogWriter).
- * Empty until that capability lands; the server loads it already so the composition does not change.
+ * Binds CRI log files behind core's `ContainerLogWriter` and a `LogSink` that drops everything.
+ * Both defaults are bound `toSelf()` and the tokens point at them, so an embedder can replace or
+ * decorate either (STYLE §3). Needs `LoggingConfig` and `Logger` bound.
  */
-export const loggingModule = new ContainerModule(() => {});
+export const loggingModule = new ContainerModule(options => {
+  options.bind(CriFileLogWriter).toSelf().inSingletonScope();
+  options.bind(ContainerLogWriter).toService(CriFileLogWriter);
+  options.bind(NoopLogSink).toSelf().inSingletonScope();
+  options.bind(LogSink).toService(NoopLogSink);
+});

@@ -1,9 +1,8 @@
 import type { Any, cri } from '@crikit/api';
 import {
   buildSandboxSpec, loadLocalhostSeccompProfile, localhostProfilePath, profileChoice, toSpecAny,
-  type ImageRecord, type SandboxId,
+  type ImageRecord, type SandboxId, type SandboxPaths,
 } from '@crikit/core';
-import type { SandboxPaths } from './sandbox-files.js';
 
 /** Node-wide settings the pause spec needs. */
 export interface PauseSpecSettings {

@@ -1,31 +1,11 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import type { cri } from '@crikit/api';
-import { UnavailableError } from '@crikit/core';
+import { UnavailableError, type SandboxPaths } from '@crikit/core';
 
 const run = promisify(execFile);
-
-/** Where one sandbox's files are. */
-export interface SandboxPaths {
-  /** `<rootDir>/sandboxes/<id>`: hostname, hosts, resolv.conf. */
-  readonly dir: string;
-  /** `<stateDir>/sandboxes/<id>`: the shm mount point lives inside. */
-  readonly stateDir: string;
-  readonly hostname: string;
-  readonly hosts: string;
-  readonly resolvConf: string;
-  readonly shm: string;
-}
-
-/** The paths of sandbox `id` under crikit's root and state dirs. */
-export function sandboxPaths(rootDir: string, stateDir: string, id: string): SandboxPaths {
-  const dir = path.join(rootDir, 'sandboxes', id);
-  const state = path.join(stateDir, 'sandboxes', id);
-  return { dir, stateDir: state, hostname: path.join(dir, 'hostname'), hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf'), shm: path.join(state, 'shm') };
-}
 
 // What containerd's CRI writes as a pod's /etc/hosts when the pod has its own network.
 const podHosts = `127.0.0.1\tlocalhost

@@ -4,12 +4,12 @@ import { cri } from '@crikit/api';
 import {
   CgroupConfig, CleanupStack, ContainerdClient, containerdRuntime, CrikitKeys, destroyTask, encodeSandboxMetadata,
   encodeSandboxStatus, ImageService, initialSandboxStatus, InvalidArgumentError, jsonAny, Logger, NetworkNamespaces,
-  PathsConfig, PodNetwork, readOwnOomScoreAdj, Snapshotter, RuntimeEventBus, runtimeHandler, RuntimesConfig, SandboxStore, sandboxName, sandboxRecordOf,
+  PathsConfig, PodNetwork, sandboxPaths, readOwnOomScoreAdj, Snapshotter, RuntimeEventBus, runtimeHandler, RuntimesConfig, SandboxStore, sandboxName, sandboxRecordOf,
   type ImageRecord, type SandboxId, type SandboxMetadata, type SandboxRecord,
 } from '@crikit/core';
 import { checkSysctls } from './sysctl-policy.js';
 import { SandboxConfig } from './sandbox-config.js';
-import { mountShm, removeSandboxFiles, removeSandboxState, sandboxPaths, writeSandboxFiles } from './sandbox-files.js';
+import { mountShm, removeSandboxFiles, removeSandboxState, writeSandboxFiles } from './sandbox-files.js';
 import { pauseSpec, type PauseSpecSettings } from './pause-spec.js';
 import { podRefOf } from './pod-ref.js';
 
@@ -53,7 +53,7 @@ export class SandboxRunner {
 
     const id = randomBytes(32).toString('hex') as SandboxId;
     const log = this.log.child({ sandbox: id, pod: `${meta.namespace}/${meta.name}` });
-    const files = sandboxPaths(this.paths.rootDir, this.paths.stateDir, id);
+    const files = sandboxPaths(this.paths, id);
     const cleanup = new CleanupStack(log);
     try {
       this.store.reserveName(sandboxName(meta), id);

@@ -1,10 +1,10 @@
 import { inject, injectable, optional } from 'inversify';
 import {
   ContainerdClient, ContainerManager, ContainerStore, CrikitKeys, destroyTask, encodeSandboxStatus, isNotFound,
-  jsonAny, Logger, NetworkNamespaces, PathsConfig, PodNetwork, RuntimeEventBus, SandboxStore, Snapshotter,
+  jsonAny, Logger, NetworkNamespaces, PathsConfig, sandboxPaths, PodNetwork, RuntimeEventBus, SandboxStore, Snapshotter,
   type SandboxId, type SandboxRecord,
 } from '@crikit/core';
-import { removeSandboxFiles, removeSandboxState, sandboxPaths } from './sandbox-files.js';
+import { removeSandboxFiles, removeSandboxState } from './sandbox-files.js';
 import { podRefOf } from './pod-ref.js';
 
 /**
@@ -39,7 +39,7 @@ export class SandboxTeardown {
       await this.containerManager?.stop(c.metadata.id, 0, signal);
     }
     await destroyTask(this.containerd, id, signal);
-    await removeSandboxState(sandboxPaths(this.paths.rootDir, this.paths.stateDir, id));
+    await removeSandboxState(sandboxPaths(this.paths, id));
     const { netnsPath } = record.metadata;
     if (netnsPath) {
       // CNI DEL runs even when the netns is gone: host-local must release the IP either way.
@@ -65,7 +65,7 @@ export class SandboxTeardown {
     }
     await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));
     await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal }));
-    await removeSandboxFiles(sandboxPaths(this.paths.rootDir, this.paths.stateDir, id));
+    await removeSandboxFiles(sandboxPaths(this.paths, id));
     this.store.delete(id);
     this.log.info({ sandbox: id }, 'sandbox removed');
     this.bus.emit('sandbox:removed', record);

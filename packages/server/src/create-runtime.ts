@@ -4,8 +4,8 @@ import { ContainerdConfig, containerdModule } from '@crikit/containerd';
 import { NetworkCniConfig, networkCniModule } from '@crikit/network-cni';
 import { ImageConfig, imageModule } from '@crikit/image';
 import { SandboxConfig, sandboxModule } from '@crikit/sandbox';
-import { containerModule } from '@crikit/container';
-import { loggingModule } from '@crikit/logging';
+import { ContainerConfig, containerModule } from '@crikit/container';
+import { LoggingConfig, loggingModule } from '@crikit/logging';
 import { metricsModule } from '@crikit/metrics';
 import { streamingModule } from '@crikit/streaming';
 import { parseCriConfig, type CriConfigInput } from './cri-config.js';
@@ -45,6 +45,8 @@ export function createRuntime(options: CreateRuntimeOptions = {}): CriRuntime {
     o.bind(Snapshotter).toConstantValue(config.image.snapshotter);
     o.bind(SandboxConfig).toConstantValue(config.sandbox);
     o.bind(RuntimesConfig).toConstantValue(config.runtimes);
+    o.bind(ContainerConfig).toConstantValue(config.container);
+    o.bind(LoggingConfig).toConstantValue(config.logging);
   });
   const container = new Container();
   container.load(

@@ -3,6 +3,8 @@ import { parse as parseToml } from 'smol-toml';
 import fs from 'node:fs';
 import { cgroupConfigSchema, InvalidArgumentError, pathsConfigSchema, runtimesConfigSchema } from '@crikit/core';
 import { sandboxConfigSchema } from '@crikit/sandbox';
+import { containerConfigSchema } from '@crikit/container';
+import { loggingConfigSchema } from '@crikit/logging';
 import { containerdConfigSchema } from '@crikit/containerd';
 import { imageConfigSchema } from '@crikit/image';
 import { networkCniConfigSchema } from '@crikit/network-cni';
@@ -17,6 +19,8 @@ export const criConfigSchema = z.strictObject({
   image: imageConfigSchema.prefault({}),
   sandbox: sandboxConfigSchema.prefault({}),
   runtimes: runtimesConfigSchema.prefault({}),
+  container: containerConfigSchema.prefault({}),
+  logging: loggingConfigSchema.prefault({}),
   cni: networkCniConfigSchema.prefault({}),
 });
 export type CriConfig = z.infer<typeof criConfigSchema>;

@@ -1,5 +1,5 @@
 import { inject, injectable } from 'inversify';
-import { cri } from '@crikit/api';
+import { cri, type PartialMessage } from '@crikit/api';
 import { ImageService, InvalidArgumentError, type ImageRecord } from '@crikit/core';
 import type { ServiceHandlers } from './grpc/define-service.js';
 import type { CriHandlerGroup } from './cri-handler-group.js';
@@ -49,7 +49,7 @@ function requireImage(spec: cri.ImageSpec | undefined, field: string): string {
 }
 
 /** The CRI view of a stored image. */
-export function toCriImage(r: ImageRecord): Partial<cri.Image> {
+export function toCriImage(r: ImageRecord): PartialMessage<cri.Image> {
   return {
     id: r.metadata.id,
     repoTags: [...r.status.repoTags],

@@ -13,3 +13,6 @@ export * from './create-runtime.js';
 export * from './config-reference.js';
 export * from './image-handlers.js';
 export * from './sandbox-handlers.js';
+export * from './container-views.js';
+export * from './container-handlers.js';
+export * from './container-event-handlers.js';

@@ -1,10 +1,11 @@
 import { inject, injectable } from 'inversify';
-import { cri } from '@crikit/api';
+import { cri, type PartialMessage } from '@crikit/api';
 import {
-  InvalidArgumentError, PodNetwork, SandboxManager, SandboxStore, toCriSandboxState, type SandboxId, type SandboxRecord,
+  PodNetwork, SandboxManager, SandboxStore, toCriSandboxState, type SandboxId, type SandboxRecord,
 } from '@crikit/core';
 import type { ServiceHandlers } from './grpc/define-service.js';
 import type { CriHandlerGroup } from './cri-handler-group.js';
+import { required } from './request-fields.js';
 
 /** Sandboxes per StreamPodSandboxes message. */
 const streamPage = 100;
@@ -58,13 +59,8 @@ export class SandboxHandlers implements CriHandlerGroup {
   }
 }
 
-function required(value: string, field: string): string {
-  if (!value) throw new InvalidArgumentError(`${field} is required`);
-  return value;
-}
-
 /** The CRI list entry of a sandbox. */
-export function toCriSandbox(r: SandboxRecord): Partial<cri.PodSandbox> {
+export function toCriSandbox(r: SandboxRecord): PartialMessage<cri.PodSandbox> {
   const c = r.metadata.config;
   return {
     id: r.metadata.id, metadata: c.metadata, state: toCriSandboxState(r.status.state), createdAt: r.metadata.createdAt,
@@ -73,7 +69,7 @@ export function toCriSandbox(r: SandboxRecord): Partial<cri.PodSandbox> {
 }
 
 /** The CRI status of a sandbox. */
-export function toCriStatus(r: SandboxRecord): Partial<cri.PodSandboxStatus> {
+export function toCriStatus(r: SandboxRecord): PartialMessage<cri.PodSandboxStatus> {
   const c = r.metadata.config;
   return {
     ...toCriSandbox(r),

@@ -5,6 +5,8 @@ import { LoggingRpcWrapper, ReadinessGate } from './grpc/rpc-wrapper.js';
 import { ImageHandlers } from './image-handlers.js';
 import { RuntimeInfoHandlers } from './runtime-info-handlers.js';
 import { SandboxHandlers } from './sandbox-handlers.js';
+import { ContainerHandlers } from './container-handlers.js';
+import { ContainerEventHandlers } from './container-event-handlers.js';
 
 /** Binds the gRPC server, the RPC wrapper and the handler groups the server itself answers. */
 export const serverModule = new ContainerModule(options => {
@@ -17,4 +19,8 @@ export const serverModule = new ContainerModule(options => {
   options.bind(CriHandlerGroup).toService(ImageHandlers);
   options.bind(SandboxHandlers).toSelf().inSingletonScope();
   options.bind(CriHandlerGroup).toService(SandboxHandlers);
+  options.bind(ContainerHandlers).toSelf().inSingletonScope();
+  options.bind(CriHandlerGroup).toService(ContainerHandlers);
+  options.bind(ContainerEventHandlers).toSelf().inSingletonScope();
+  options.bind(CriHandlerGroup).toService(ContainerEventHandlers);
 });

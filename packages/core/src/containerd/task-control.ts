@@ -20,12 +20,12 @@ export const isLive = (p: taskTypes.Process | undefined): boolean =>
   p !== undefined && (p.status === taskTypes.Status.RUNNING || p.status === taskTypes.Status.PAUSED || p.status === taskTypes.Status.PAUSING || p.status === taskTypes.Status.CREATED);
 
 /**
- * Sends `sig` to the task's processes (`all`: every process in it, as for a sandbox). A task that
- * already exited or is gone is fine.
+ * Sends `sig` to the task's init process, or to exec process `execId`, or (`all`) to every process
+ * in it. A process that already exited or is gone is fine.
  */
-export async function killTask(containerd: ContainerdClient, id: string, sig: number, options: { all?: boolean; signal: AbortSignal }): Promise<void> {
+export async function killTask(containerd: ContainerdClient, id: string, sig: number, options: { all?: boolean; execId?: string; signal: AbortSignal }): Promise<void> {
   try {
-    await containerd.tasks.kill({ containerId: id, execId: '', signal: sig, all: options.all ?? false }, { signal: options.signal });
+    await containerd.tasks.kill({ containerId: id, execId: options.execId ?? '', signal: sig, all: options.all ?? false }, { signal: options.signal });
   } catch (err) {
     if (!isNotFound(err) && !isFailedPrecondition(err)) throw err;
   }
@@ -41,12 +41,21 @@ export async function waitTask(containerd: ContainerdClient, id: string, signal:
   }
 }
 
-/** Deletes the task (the shim reaps it); a missing task is fine. Idempotent. */
+/**
+ * Deletes the task (the shim reaps it); a missing task is fine. Idempotent, also when an exit
+ * handler deletes the same task at the same moment (the loser sees the shim going away).
+ */
 export async function deleteTask(containerd: ContainerdClient, id: string, signal: AbortSignal): Promise<void> {
-  try {
-    await containerd.tasks.delete({ containerId: id }, { signal });
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await containerd.tasks.delete({ containerId: id }, { signal });
+      return;
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (attempt >= 2) throw err;
+      await new Promise(resolve => setTimeout(resolve, 100));
+      if (!(await getTask(containerd, id, signal))) return;
+    }
   }
 }
 

@@ -26,7 +26,7 @@ test('exits and OOM kills arrive decoded; a broken stream is resubscribed', asyn
   monitor.events.on('task:exited', e => exits.push(e));
   monitor.events.on('task:oom-killed', id => ooms.push(id));
   await monitor.start();
-  assert.deepEqual(filters[0], ['namespace==k8s.io,topic==/tasks/exit', 'namespace==k8s.io,topic==/tasks/oom']);
+  assert.deepEqual(filters[0], ['namespace==k8s.io,topic=="/tasks/exit"', 'namespace==k8s.io,topic=="/tasks/oom"']);
 
   streams[0]!.push(envelope('/tasks/exit', 'containerd.events.TaskExit', packAny('containerd.events.TaskExit', taskEvents.TaskExit,
     taskEvents.TaskExit.fromPartial({ containerId: 'c1', id: 'c1', pid: 7, exitStatus: 137, exitedAt: { seconds: 2n, nanos: 5 } }))));

@@ -44,7 +44,8 @@ export class ContainerdEventMonitor implements Startable {
 
   private async run(subscribed: () => void): Promise<void> {
     const signal = this.stopping.signal;
-    const filters = [`namespace==${this.containerd.namespace},topic==${taskEventTopics.exit}`, `namespace==${this.containerd.namespace},topic==${taskEventTopics.oom}`];
+    // containerd filter values holding "/" must be quoted.
+    const filters = [`namespace==${this.containerd.namespace},topic=="${taskEventTopics.exit}"`, `namespace==${this.containerd.namespace},topic=="${taskEventTopics.oom}"`];
     let backoffMs = 100;
     while (!signal.aborted) {
       try {

@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { inject, injectable } from 'inversify';
+import { cri } from '@crikit/api';
+import {
+  CleanupStack, containerName, containerdRuntime, ContainerdClient, ContainerStore, containerRecordOf, CrikitKeys,
+  encodeContainerMetadata, encodeContainerStatus, FailedPreconditionError, ImageLookup, initialContainerStatus,
+  InvalidArgumentError, jsonAny, loadLocalhostSeccompProfile, Logger, PathsConfig, RuntimeEventBus, runtimeHandler,
+  RuntimesConfig, sandboxPaths, SandboxStore, Snapshotter, toSpecAny, CgroupConfig, withLease,
+  type ContainerCreateRequest, type ContainerId, type ContainerMetadata, type ImageRecord, type SandboxRecord,
+} from '@crikit/core';
+import { ContainerConfig } from './container-config.js';
+import { HostFactsProvider } from './host-facts-provider.js';
+import { StatHostDevices } from './host-devices.js';
+import { prepareHostMounts } from './host-mounts.js';
+import { readRootfsUserDb } from './rootfs-user-db.js';
+import { buildContainerSpec } from './spec/build-container-spec.js';
+import { containerSeccompProfilePath } from './spec/container-security.js';
+
+const rollbackMs = 60_000;
+
+/**
+ * CreateContainer: the rootfs snapshot from the image, the OCI spec from image + CRI config +
+ * sandbox, the containerd container carrying crikit's metadata. A failure undoes each step.
+ */
+@injectable()
+export class ContainerCreator {
+  private readonly devices = new StatHostDevices();
+
+  constructor(
+    @inject(ContainerStore) private readonly store: ContainerStore,
+    @inject(SandboxStore) private readonly sandboxes: SandboxStore,
+    @inject(ImageLookup) private readonly images: ImageLookup,
+    @inject(ContainerdClient) private readonly containerd: ContainerdClient,
+    @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
+    @inject(HostFactsProvider) private readonly host: HostFactsProvider,
+    @inject(ContainerConfig) private readonly config: ContainerConfig,
+    @inject(RuntimesConfig) private readonly runtimes: RuntimesConfig,
+    @inject(CgroupConfig) private readonly cgroup: CgroupConfig,
+    @inject(PathsConfig) private readonly paths: PathsConfig,
+    @inject(Snapshotter) private readonly snapshotter: string,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  /** Creates a container; see core's ContainerManager.create. */
+  async create(request: ContainerCreateRequest, signal: AbortSignal): Promise<ContainerId> {
+    const config = request.config;
+    if (!config.metadata?.name) throw new InvalidArgumentError('create container: config.metadata.name is required');
+    if (!config.image?.image) throw new InvalidArgumentError(`create container ${config.metadata.name}: config.image.image is required`);
+    const sandbox = this.sandboxes.get(request.sandboxId);
+    const pod = sandbox.metadata.config.metadata!;
+    const what = `create container ${config.metadata.name} in pod ${pod.namespace}/${pod.name}`;
+    if (sandbox.status.state !== 'ready') throw new FailedPreconditionError(`${what}: the sandbox ${sandbox.metadata.id} is not ready`);
+    const image = this.images.get(config.image.image);
+    const { handler } = runtimeHandler(this.runtimes, sandbox.metadata.runtimeHandler, what);
+    await prepareHostMounts(config.mounts, what);
+
+    const id = randomBytes(32).toString('hex') as ContainerId;
+    const name = containerName(config.metadata, pod);
+    const log = this.log.child({ container: id, name, pod: `${pod.namespace}/${pod.name}` });
+    const cleanup = new CleanupStack(log);
+    try {
+      this.store.reserveName(name, id);
+      cleanup.push('release name', () => this.store.releaseName(id));
+      // Under a lease until the containerd container refers to the snapshot: containerd's GC would take it otherwise.
+      const record = await withLease(this.containerd, 'create', log, signal, async lease => {
+        const { mounts } = await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: image.metadata.chainId }, { signal, lease });
+        cleanup.push('remove snapshot', s => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: s }));
+        const spec = await this.spec(id, config, image, sandbox, mounts);
+        const metadata: ContainerMetadata = {
+          version: 1, id, name, sandboxId: sandbox.metadata.id, config,
+          imageRef: image.status.repoDigests[0] ?? image.metadata.id,
+          imageId: image.metadata.id,
+          logPath: sandbox.metadata.config.logDirectory && config.logPath ? path.join(sandbox.metadata.config.logDirectory, config.logPath) : '',
+          stopSignal: image.metadata.spec.config.StopSignal ?? '',
+          createdAt: BigInt(Date.now()) * 1_000_000n,
+        };
+        const status = { ...initialContainerStatus, resources: config.linux?.resources ? cri.ContainerResources.fromPartial({ linux: config.linux.resources }) : undefined };
+        await this.containerd.containers.create({
+          container: {
+            id, image: image.status.repoTags[0] ?? image.metadata.id,
+            labels: { ...config.labels, [CrikitKeys.kind]: 'container', 'io.cri-containerd.sandbox-id': sandbox.metadata.id },
+            runtime: containerdRuntime(handler),
+            spec: toSpecAny(spec),
+            snapshotter: this.snapshotter, snapshotKey: id,
+            extensions: {
+              [CrikitKeys.containerMetadata]: jsonAny(CrikitKeys.containerMetadata, encodeContainerMetadata(metadata)),
+              [CrikitKeys.containerStatus]: jsonAny(CrikitKeys.containerStatus, encodeContainerStatus(status)),
+            },
+          },
+        }, { signal });
+        cleanup.push('delete container', s => this.containerd.containers.delete({ id }, { signal: s }));
+        return containerRecordOf(metadata, status);
+      });
+      this.store.add(record);
+      cleanup.clear();
+      log.info({ image: config.image.image }, 'container created');
+      this.bus.emit('container:created', record);
+      return id;
+    } catch (err) {
+      await cleanup.run(AbortSignal.timeout(rollbackMs));
+      throw err;
+    }
+  }
+
+  private async spec(id: ContainerId, config: cri.ContainerConfig, image: ImageRecord, sandbox: SandboxRecord, mounts: Parameters<typeof readRootfsUserDb>[0]) {
+    const facts = await this.host.facts();
+    const profilePath = containerSeccompProfilePath(config, { seccompProfileRoot: this.config.seccompProfileRoot });
+    const files = sandboxPaths(this.paths, sandbox.metadata.id);
+    return buildContainerSpec({
+      id, config,
+      image: { name: config.image!.image, config: image.metadata.spec },
+      sandbox: { id: sandbox.metadata.id, config: sandbox.metadata.config, pid: sandbox.status.pid, netnsPath: sandbox.metadata.netnsPath, files },
+      userDb: await readRootfsUserDb(mounts),
+      devices: this.devices,
+      localhostSeccomp: profilePath ? await loadLocalhostSeccompProfile(profilePath) : undefined,
+      targetPid: this.targetPid(config),
+      options: {
+        cgroupDriver: this.cgroup.driver, cgroupVersion: facts.cgroupVersion,
+        restrictOomScoreAdj: this.runtimes.restrictOomScoreAdj, ownOomScoreAdj: facts.ownOomScoreAdj,
+        hostHasAppArmor: facts.hasAppArmor, runtimeDefaultSeccomp: this.config.seccompDefault,
+        seccompProfileRoot: this.config.seccompProfileRoot,
+        // runc 1.1.5 has no recursive read-only mounts.
+        supportsRecursiveReadOnly: false,
+        swapControllerAvailable: facts.swapControllerAvailable, hugetlbControllerAvailable: facts.hugetlbControllerAvailable,
+        nodeHostname: facts.hostname, deviceOwnershipFromSecurityContext: this.config.deviceOwnershipFromSecurityContext,
+        knownCapabilities: facts.knownCapabilities, containerdNamespace: this.containerd.namespace,
+      },
+    });
+  }
+
+  // CRI: PID namespace mode TARGET joins another container's; it must be running.
+  private targetPid(config: cri.ContainerConfig): number | undefined {
+    const ns = config.linux?.securityContext?.namespaceOptions;
+    if (ns?.pid !== cri.NamespaceMode.TARGET) return undefined;
+    const target = this.store.get(ns.targetId);
+    if (target.status.state !== 'running') throw new FailedPreconditionError(`create container: target container ${ns.targetId} is not running`);
+    return target.status.pid;
+  }
+}

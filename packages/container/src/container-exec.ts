@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { inject, injectable } from 'inversify';
+import { Any } from '@crikit/api';
+import {
+  ContainerdClient, ContainerStore, DeadlineExceededError, FailedPreconditionError, fromSpecAny, InvalidArgumentError,
+  isNotFound, killTask, Logger, Signals, type ContainerId, type ExecSyncResult,
+} from '@crikit/core';
+import { ContainerConfig } from './container-config.js';
+import { ContainerIo } from './container-io.js';
+
+const processTypeUrl = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
+
+/** ExecSync: a process in a running container through containerd's task Exec, its output collected. */
+@injectable()
+export class ContainerExec {
+  constructor(
+    @inject(ContainerStore) private readonly store: ContainerStore,
+    @inject(ContainerdClient) private readonly containerd: ContainerdClient,
+    @inject(ContainerIo) private readonly io: ContainerIo,
+    @inject(ContainerConfig) private readonly config: ContainerConfig,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  /** Runs `cmd`; see core's ContainerManager.execSync. */
+  async execSync(id: ContainerId, cmd: readonly string[], timeoutSeconds: number, signal: AbortSignal): Promise<ExecSyncResult> {
+    const record = this.store.get(id);
+    const what = `exec in container ${record.metadata.name}`;
+    if (cmd.length === 0) throw new InvalidArgumentError(`${what}: cmd is empty`);
+    if (record.status.state !== 'running') throw new FailedPreconditionError(`${what}: the container is ${record.status.state}, not running`);
+    const { container } = await this.containerd.containers.get({ id }, { signal });
+    const processSpec = { ...fromSpecAny(container!.spec!).process!, args: [...cmd], terminal: false };
+    const execId = randomBytes(16).toString('hex');
+    const io = await this.io.open(id, execId, { tty: false });
+    const stdout = collect(io.output.stdout!, this.config.execSyncMaxOutputBytes);
+    const stderr = collect(io.output.stderr!, this.config.execSyncMaxOutputBytes);
+    const call = { containerId: id, execId };
+    try {
+      await this.containerd.tasks.exec({ ...call, stdin: '', stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: false,
+        spec: Any.fromPartial({ typeUrl: processTypeUrl, value: Buffer.from(JSON.stringify(processSpec)) }) }, { signal });
+      // CRI: a timeout of 0 means none.
+      const deadline = timeoutSeconds > 0 ? AbortSignal.any([signal, AbortSignal.timeout(timeoutSeconds * 1000)]) : signal;
+      const waiting = this.containerd.tasks.wait(call, { signal: deadline });
+      await this.containerd.tasks.start(call, { signal });
+      let exit;
+      try {
+        exit = await waiting;
+      } catch (err) {
+        if (signal.aborted || !deadline.aborted) throw err;
+        await killTask(this.containerd, id, Signals.SIGKILL, { execId, signal: AbortSignal.timeout(10_000) });
+        await this.containerd.tasks.wait(call, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+        throw new DeadlineExceededError(`${what}: command timed out after ${timeoutSeconds}s and was killed`, { cause: err });
+      }
+      return { stdout: await stdout, stderr: await stderr, exitCode: exit.exitStatus };
+    } finally {
+      io.destroy();
+      await this.containerd.tasks.deleteProcess(call, { signal: AbortSignal.timeout(10_000) })
+        .catch(err => { if (!isNotFound(err)) this.log.warn({ container: id, execId, err }, 'delete exec process'); });
+      await this.io.removeProcess(id, execId);
+    }
+  }
+}
+
+/** Reads a stream to its end, keeping at most `max` bytes (the rest is drained and dropped). */
+function collect(stream: Readable, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      if (size >= max) return;
+      const part = chunk.subarray(0, max - size);
+      parts.push(part);
+      size += part.length;
+    });
+    stream.on('end', () => resolve(Buffer.concat(parts)));
+    stream.on('close', () => resolve(Buffer.concat(parts)));
+    stream.on('error', reject);
+  });
+}

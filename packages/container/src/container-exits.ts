@@ -1,0 +1,96 @@
+import { inject, injectable } from 'inversify';
+import {
+  ContainerdClient, ContainerdEventMonitor, ContainerLogWriter, ContainerStore, CrikitKeys, deleteTask,
+  encodeContainerStatus, isNotFound, jsonAny, Logger, RuntimeEventBus, StartOrder,
+  type ContainerId, type ContainerRecord, type Startable, type TaskExit,
+} from '@crikit/core';
+import { ContainerIo } from './container-io.js';
+
+/**
+ * Records container exits: from containerd's event stream, from StopContainer's own wait, and from
+ * recovery. Recording is idempotent (the first report wins), waits for the log to drain so the
+ * kubelet never sees an exit before the last lines, deletes the task, and persists the status.
+ */
+@injectable()
+export class ContainerExits implements Startable {
+  readonly startName = 'container exit recorder';
+  // Before recovery, so exits seen while recovering are not missed.
+  readonly startOrder = StartOrder.events + 1;
+  private readonly oomKilled = new Set<string>();
+  private readonly recording = new Map<string, Promise<ContainerRecord | undefined>>();
+
+  constructor(
+    @inject(ContainerdClient) private readonly containerd: ContainerdClient,
+    @inject(ContainerStore) private readonly store: ContainerStore,
+    @inject(ContainerdEventMonitor) private readonly monitor: ContainerdEventMonitor,
+    @inject(ContainerLogWriter) private readonly logs: ContainerLogWriter,
+    @inject(ContainerIo) private readonly io: ContainerIo,
+    @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  private readonly onExit = (exit: TaskExit): void => {
+    // Exec processes exit too; only a task's init process ends the container.
+    if (exit.id !== exit.containerId || !this.store.find(exit.containerId)) return;
+    void this.record(exit.containerId as ContainerId, exit.exitStatus, exit.exitedAt)
+      .catch(err => this.log.warn({ container: exit.containerId, err }, 'record container exit'));
+  };
+
+  private readonly onOom = (containerId: string): void => {
+    if (this.store.find(containerId)) this.oomKilled.add(containerId);
+  };
+
+  async start(): Promise<void> {
+    this.monitor.events.on('task:exited', this.onExit);
+    this.monitor.events.on('task:oom-killed', this.onOom);
+  }
+
+  async stop(): Promise<void> {
+    this.monitor.events.off('task:exited', this.onExit);
+    this.monitor.events.off('task:oom-killed', this.onOom);
+  }
+
+  /**
+   * Marks the container exited with `exitCode` (reason OOMKilled, Completed or Error, as containerd's
+   * CRI), unless it already is. Resolves with the record once it is stored and persisted.
+   */
+  record(id: ContainerId, exitCode: number, exitedAt: bigint): Promise<ContainerRecord | undefined> {
+    const running = this.recording.get(id);
+    if (running) return running;
+    const p = this.doRecord(id, exitCode, exitedAt).finally(() => this.recording.delete(id));
+    this.recording.set(id, p);
+    return p;
+  }
+
+  private async doRecord(id: ContainerId, exitCode: number, exitedAt: bigint): Promise<ContainerRecord | undefined> {
+    const current = this.store.find(id);
+    // 'created' too: a process can exit before StartContainer has recorded it running.
+    if (!current || current.status.state === 'exited') return current;
+    const signal = AbortSignal.timeout(30_000);
+    // The last lines first: once the status says exited, the kubelet may read the log to its end.
+    await this.logs.close(id, AbortSignal.timeout(5_000)).catch(() => undefined);
+    await this.io.remove(id);
+    const reason = this.oomKilled.delete(id) ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
+    const record = this.store.update(id, s => ({
+      ...s, state: 'exited', pid: 0, exitCode, reason,
+      finishedAt: exitedAt > 0n ? exitedAt : BigInt(Date.now()) * 1_000_000n,
+    }));
+    await deleteTask(this.containerd, id, signal).catch(err => this.log.warn({ container: id, err }, 'delete exited task'));
+    await this.persist(record, signal);
+    this.log.info({ container: id, exitCode, reason }, 'container exited');
+    this.bus.emit('container:exited', record, exitCode);
+    return record;
+  }
+
+  /** Writes the container's status into its containerd container, so a restart sees it. */
+  async persist(record: ContainerRecord, signal: AbortSignal): Promise<void> {
+    try {
+      await this.containerd.containers.update({
+        container: { id: record.metadata.id, extensions: { [CrikitKeys.containerStatus]: jsonAny(CrikitKeys.containerStatus, encodeContainerStatus(record.status)) } },
+        updateMask: [`extensions.${CrikitKeys.containerStatus}`],
+      }, { signal });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { inject, injectable } from 'inversify';
+import { PathsConfig, type ContainerOutput } from '@crikit/core';
+import type { Readable } from 'node:stream';
+import { makeFifo, openFifoReader } from './fifo.js';
+
+/** The stdio of one process: the FIFO paths containerd's shim writes to, and our read sides. */
+export interface ProcessIo {
+  /** For the task or exec request: '' where the process has no such stream. */
+  readonly paths: { readonly stdin: string; readonly stdout: string; readonly stderr: string };
+  readonly output: ContainerOutput;
+  /** Closes the read sides now (a failed start). */
+  destroy(): void;
+}
+
+/**
+ * Stdio FIFOs of containers and exec processes, under `<stateDir>/containers/<id>/`. They survive a
+ * crikit restart, so a recovered container's output is read again from the same FIFOs.
+ */
+@injectable()
+export class ContainerIo {
+  constructor(@inject(PathsConfig) private readonly paths: PathsConfig) {}
+
+  /** The directory of container `id`'s FIFOs. */
+  dir(id: string): string {
+    return path.join(this.paths.stateDir, 'containers', id);
+  }
+
+  /**
+   * Makes (or finds) the FIFOs of a process and opens their read sides. With a TTY everything
+   * arrives on stdout. `processId` is the container id for its init process, the exec id otherwise.
+   */
+  async open(id: string, processId: string, options: { tty: boolean }): Promise<ProcessIo> {
+    const dir = this.dir(id);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const stdout = path.join(dir, `${processId}-stdout`);
+    const stderr = options.tty ? '' : path.join(dir, `${processId}-stderr`);
+    const readers: Readable[] = [];
+    for (const p of [stdout, stderr].filter(Boolean)) {
+      await makeFifo(p);
+      readers.push(openFifoReader(p));
+    }
+    return {
+      paths: { stdin: '', stdout, stderr },
+      output: { stdout: readers[0]!, stderr: readers[1] },
+      destroy: () => readers.forEach(r => r.destroy()),
+    };
+  }
+
+  /** Removes the FIFOs of one exec process. Idempotent. */
+  async removeProcess(id: string, processId: string): Promise<void> {
+    await Promise.all(['stdout', 'stderr'].map(s => fs.rm(path.join(this.dir(id), `${processId}-${s}`), { force: true })));
+  }
+
+  /** Removes every FIFO of container `id`. Idempotent. */
+  async remove(id: string): Promise<void> {
+    await fs.rm(this.dir(id), { recursive: true, force: true });
+  }
+}

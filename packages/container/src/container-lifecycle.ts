@@ -1,0 +1,128 @@
+import { inject, injectable } from 'inversify';
+import {
+  ContainerdClient, ContainerLogWriter, ContainerStore, deleteTask, destroyTask, FailedPreconditionError, getTask, isLive, isNotFound,
+  killTask, Logger, RuntimeEventBus, SandboxStore, Signals, Snapshotter, waitTask, type ContainerId, type ContainerRecord,
+} from '@crikit/core';
+import { ContainerExits } from './container-exits.js';
+import { ContainerIo, type ProcessIo } from './container-io.js';
+import { signalNumber } from './signals.js';
+
+const nsOf = (t: { seconds: bigint; nanos: number } | undefined): bigint => (t ? t.seconds * 1_000_000_000n + BigInt(t.nanos) : 0n);
+
+/** StartContainer, StopContainer and RemoveContainer on containerd tasks. */
+@injectable()
+export class ContainerLifecycle {
+  constructor(
+    @inject(ContainerStore) private readonly store: ContainerStore,
+    @inject(SandboxStore) private readonly sandboxes: SandboxStore,
+    @inject(ContainerdClient) private readonly containerd: ContainerdClient,
+    @inject(ContainerIo) private readonly io: ContainerIo,
+    @inject(ContainerLogWriter) private readonly logs: ContainerLogWriter,
+    @inject(ContainerExits) private readonly exits: ContainerExits,
+    @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
+    @inject(Snapshotter) private readonly snapshotter: string,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  /** Starts a created container; see core's ContainerManager.start. */
+  async start(id: ContainerId, signal: AbortSignal): Promise<void> {
+    const record = this.store.get(id);
+    const what = `start container ${record.metadata.name}`;
+    if (record.status.state !== 'created') throw new FailedPreconditionError(`${what}: it is ${record.status.state}, not created`);
+    const sandbox = this.sandboxes.get(record.metadata.sandboxId);
+    if (sandbox.status.state !== 'ready') throw new FailedPreconditionError(`${what}: its sandbox ${sandbox.metadata.id} is not ready`);
+    const tty = record.metadata.config.tty;
+    let io: ProcessIo | undefined;
+    try {
+      io = await this.io.open(id, id, { tty });
+      await this.attachLogs(record, io);
+      const { mounts } = await this.containerd.snapshots.mounts({ snapshotter: this.snapshotter, key: id }, { signal });
+      await this.containerd.tasks.create({ containerId: id, rootfs: mounts, stdin: io.paths.stdin, stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: tty }, { signal });
+      const { pid } = await this.containerd.tasks.start({ containerId: id }, { signal });
+      const now = BigInt(Date.now()) * 1_000_000n;
+      // A process that exits at once may have been recorded as exited already: keep that.
+      const started = this.store.update(id, s => (s.state === 'exited'
+        ? { ...s, startedAt: s.finishedAt < now ? s.finishedAt : now }
+        : { ...s, state: 'running', pid, startedAt: now }));
+      await this.exits.persist(started, signal);
+      this.log.info({ container: id, pid }, 'container started');
+      this.bus.emit('container:started', started);
+    } catch (err) {
+      // CRI: a container that failed to start is exited, with reason StartError and the cause.
+      io?.destroy();
+      const cleanup = AbortSignal.timeout(30_000);
+      await destroyTask(this.containerd, id, cleanup).catch(() => undefined);
+      await this.logs.close(id, cleanup).catch(() => undefined);
+      await this.io.remove(id);
+      const failed = this.store.update(id, s => ({ ...s, state: 'exited', pid: 0, exitCode: 128, reason: 'StartError', message: (err as Error).message, finishedAt: BigInt(Date.now()) * 1_000_000n }));
+      await this.exits.persist(failed, cleanup).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Attaches the container's output to its CRI log file. Without a log path the output is drained
+   * and dropped: an unread FIFO would block the container once the pipe fills.
+   */
+  async attachLogs(record: ContainerRecord, io: ProcessIo): Promise<void> {
+    const { id, sandboxId, logPath, config } = record.metadata;
+    if (logPath) {
+      await this.logs.attach({ containerId: id, sandboxId, logPath, tty: config.tty }, io.output, AbortSignal.timeout(10_000));
+    } else {
+      io.output.stdout?.resume();
+      io.output.stderr?.resume();
+    }
+  }
+
+  /**
+   * The stop signal, up to `timeoutSeconds` for the task to exit, then SIGKILL.
+   * CRI: StopContainer is idempotent; a created, exited or unknown container is success.
+   */
+  async stop(id: ContainerId, timeoutSeconds: number, signal: AbortSignal): Promise<void> {
+    const record = this.store.find(id);
+    if (!record || record.status.state !== 'running') return;
+    if (timeoutSeconds > 0) {
+      const graceful = AbortSignal.any([signal, AbortSignal.timeout(timeoutSeconds * 1000)]);
+      const waiting = waitTask(this.containerd, id, graceful).catch(() => undefined);
+      await killTask(this.containerd, id, signalNumber(record.metadata.stopSignal), { signal });
+      const exited = await waiting;
+      if (exited || !(await this.isRunning(id, signal))) {
+        await this.exits.record(id, exited?.exitStatus ?? 0, nsOf(exited?.exitedAt));
+        return;
+      }
+      this.log.info({ container: id, timeoutSeconds }, 'stop timeout passed; killing');
+    }
+    const waiting = waitTask(this.containerd, id, signal);
+    await killTask(this.containerd, id, Signals.SIGKILL, { all: true, signal });
+    const exited = await waiting;
+    await this.exits.record(id, exited?.exitStatus ?? 137, nsOf(exited?.exitedAt));
+  }
+
+  /** Kills, then removes everything the container has. CRI: RemoveContainer is idempotent. */
+  async remove(id: ContainerId, signal: AbortSignal): Promise<void> {
+    const record = this.store.find(id);
+    if (!record) return;
+    if (record.status.state === 'running') await this.stop(id, 0, signal);
+    await deleteTask(this.containerd, id, signal);
+    await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));
+    await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal }));
+    await this.logs.close(id, AbortSignal.timeout(5_000)).catch(() => undefined);
+    await this.io.remove(id);
+    this.store.delete(id);
+    this.log.info({ container: id }, 'container removed');
+    this.bus.emit('container:removed', record);
+  }
+
+  private async isRunning(id: string, signal: AbortSignal): Promise<boolean> {
+    return isLive(await getTask(this.containerd, id, signal).catch(() => undefined));
+  }
+}
+
+async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+

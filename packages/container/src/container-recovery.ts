@@ -1,0 +1,58 @@
+import { inject, injectable } from 'inversify';
+import {
+  ContainerdClient, ContainerStore, CrikitKeys, getTask, isLive, Logger, parseJsonAny, recoverContainerRecord,
+  StartOrder, type ContainerId, type Startable,
+} from '@crikit/core';
+import { taskTypes } from '@crikit/api';
+import { ContainerExits } from './container-exits.js';
+import { ContainerIo } from './container-io.js';
+import { ContainerLifecycle } from './container-lifecycle.js';
+
+/**
+ * Rebuilds the container store from containerd at start-up: running containers get their output
+ * read again from the same FIFOs into the same log files; exits that happened while crikit was
+ * down are recorded from the task's exit status.
+ */
+@injectable()
+export class ContainerRecovery implements Startable {
+  readonly startName = 'container recovery';
+  // After sandbox recovery (whose records containers refer to).
+  readonly startOrder = StartOrder.recovery + 1;
+
+  constructor(
+    @inject(ContainerdClient) private readonly containerd: ContainerdClient,
+    @inject(ContainerStore) private readonly store: ContainerStore,
+    @inject(ContainerIo) private readonly io: ContainerIo,
+    @inject(ContainerLifecycle) private readonly lifecycle: ContainerLifecycle,
+    @inject(ContainerExits) private readonly exits: ContainerExits,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { containers } = await this.containerd.containers.list({ filters: [`labels."${CrikitKeys.kind}"==container`] }, { signal });
+    for (const c of containers) {
+      const { record, problems } = recoverContainerRecord({
+        id: c.id,
+        sandboxId: c.labels['io.cri-containerd.sandbox-id'],
+        metadata: parseJsonAny(c.extensions[CrikitKeys.containerMetadata], CrikitKeys.containerMetadata),
+        status: parseJsonAny(c.extensions[CrikitKeys.containerStatus], CrikitKeys.containerStatus),
+      });
+      if (problems.length > 0) this.log.warn({ container: c.id, problems }, 'container recovered as unknown');
+      this.store.add(record);
+      const id = c.id as ContainerId;
+      const task = await getTask(this.containerd, id, signal).catch(() => undefined);
+      if (record.status.state === 'running' && isLive(task)) {
+        const io = await this.io.open(id, id, { tty: record.metadata.config.tty });
+        await this.lifecycle.attachLogs(record, io);
+      } else if (record.status.state === 'running') {
+        // It exited while crikit was down: the task keeps its exit status until deleted.
+        const stopped = task?.status === taskTypes.Status.STOPPED;
+        const at = task?.exitedAt ? task.exitedAt.seconds * 1_000_000_000n + BigInt(task.exitedAt.nanos) : 0n;
+        await this.exits.record(id, stopped ? task!.exitStatus : 255, at);
+      }
+    }
+    this.log.info({ containers: containers.length }, 'containers recovered');
+  }
+
+  async stop(): Promise<void> {}
+}

@@ -1,0 +1,96 @@
+import { inject, injectable } from 'inversify';
+import { Any, cri } from '@crikit/api';
+import {
+  ContainerdClient, ContainerLogWriter, ContainerStore, FailedPreconditionError, fromSpecAny, getTask, matchesContainerFilter,
+  toSpecAny, type ContainerCreateRequest, type ContainerId, type ContainerManager, type ContainerRecord,
+  type ContainerResourcesUpdate, type ContainerStatusOptions, type ContainerStatusResult, type ExecSyncResult,
+} from '@crikit/core';
+import { ContainerCreator } from './container-create.js';
+import { ContainerExec } from './container-exec.js';
+import { ContainerExits } from './container-exits.js';
+import { ContainerLifecycle } from './container-lifecycle.js';
+import { containerResources } from './spec/container-resources.js';
+import { HostFactsProvider } from './host-facts-provider.js';
+
+const resourcesTypeUrl = 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources';
+
+/** Containers on containerd: creation, lifecycle, exec, status and resource updates. */
+@injectable()
+export class ContainerdContainerManager implements ContainerManager {
+  constructor(
+    @inject(ContainerCreator) private readonly creator: ContainerCreator,
+    @inject(ContainerLifecycle) private readonly lifecycle: ContainerLifecycle,
+    @inject(ContainerExec) private readonly exec: ContainerExec,
+    @inject(ContainerExits) private readonly exits: ContainerExits,
+    @inject(ContainerStore) private readonly store: ContainerStore,
+    @inject(ContainerdClient) private readonly containerd: ContainerdClient,
+    @inject(ContainerLogWriter) private readonly logs: ContainerLogWriter,
+    @inject(HostFactsProvider) private readonly host: HostFactsProvider,
+  ) {}
+
+  create(request: ContainerCreateRequest, signal: AbortSignal): Promise<ContainerId> {
+    return this.creator.create(request, signal);
+  }
+
+  start(id: ContainerId, signal: AbortSignal): Promise<void> {
+    return this.lifecycle.start(id, signal);
+  }
+
+  stop(id: ContainerId, timeoutSeconds: number, signal: AbortSignal): Promise<void> {
+    return this.lifecycle.stop(id, timeoutSeconds, signal);
+  }
+
+  remove(id: ContainerId, signal: AbortSignal): Promise<void> {
+    return this.lifecycle.remove(id, signal);
+  }
+
+  async status(id: ContainerId, options: ContainerStatusOptions, signal: AbortSignal): Promise<ContainerStatusResult> {
+    const record = this.store.get(id);
+    if (!options.verbose) return { record, info: {} };
+    const container = await this.containerd.containers.get({ id }, { signal }).then(r => r.container).catch(() => undefined);
+    const task = await getTask(this.containerd, id, signal).catch(() => undefined);
+    const info = {
+      sandboxID: record.metadata.sandboxId,
+      pid: task?.pid ?? 0,
+      removing: false,
+      snapshotKey: container?.snapshotKey ?? '',
+      snapshotter: container?.snapshotter ?? '',
+      runtimeType: container?.runtime?.name ?? '',
+      config: record.metadata.config,
+      runtimeSpec: container?.spec ? fromSpecAny(container.spec) : undefined,
+    };
+    return { record, info: { info: JSON.stringify(info, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) } };
+  }
+
+  list(filter?: cri.ContainerFilter): readonly ContainerRecord[] {
+    return this.store.list(r => matchesContainerFilter(r, filter));
+  }
+
+  /** New limits go to the running task and into the stored spec, so a restart keeps them. */
+  async updateResources(id: ContainerId, update: ContainerResourcesUpdate, signal: AbortSignal): Promise<void> {
+    const record = this.store.get(id);
+    if (record.status.state === 'exited') throw new FailedPreconditionError(`update resources of container ${record.metadata.name}: it has exited`);
+    const facts = await this.host.facts();
+    const resources = containerResources(update.linux, facts);
+    const { container } = await this.containerd.containers.get({ id }, { signal });
+    const spec = fromSpecAny(container!.spec!);
+    spec.linux = { ...spec.linux, resources: { ...spec.linux?.resources, ...resources } };
+    await this.containerd.containers.update({ container: { id, spec: toSpecAny(spec) }, updateMask: ['spec'] }, { signal });
+    if (record.status.state === 'running') {
+      await this.containerd.tasks.update({ containerId: id, resources: Any.fromPartial({ typeUrl: resourcesTypeUrl, value: Buffer.from(JSON.stringify(spec.linux.resources)) }) }, { signal });
+    }
+    const updated = this.store.update(id, s => ({ ...s, resources: cri.ContainerResources.fromPartial({ linux: update.linux }) }));
+    await this.exits.persist(updated, signal);
+  }
+
+  execSync(id: ContainerId, cmd: readonly string[], timeoutSeconds: number, signal: AbortSignal): Promise<ExecSyncResult> {
+    return this.exec.execSync(id, cmd, timeoutSeconds, signal);
+  }
+
+  async reopenLog(id: ContainerId, signal: AbortSignal): Promise<void> {
+    const record = this.store.get(id);
+    // CRI: the runtime may refuse to reopen the log of a container that is not running.
+    if (record.status.state !== 'running') throw new FailedPreconditionError(`reopen log of container ${record.metadata.name}: it is not running`);
+    await this.logs.reopen(id, signal);
+  }
+}

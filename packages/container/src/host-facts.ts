@@ -1,0 +1,33 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import { knownCapabilities, readOwnOomScoreAdj } from '@crikit/core';
+
+/** What this node can do, detected once: container specs depend on it. Never faked (DEVELOPERS: detect, don't assume). */
+export interface HostFacts {
+  readonly cgroupVersion: 1 | 2;
+  readonly hasAppArmor: boolean;
+  readonly swapControllerAvailable: boolean;
+  readonly hugetlbControllerAvailable: boolean;
+  readonly ownOomScoreAdj: number;
+  readonly hostname: string;
+  readonly knownCapabilities: readonly string[];
+}
+
+const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
+
+/** Reads the host: cgroup v1 or v2 (a cgroup2 root at /sys/fs/cgroup), AppArmor, controllers, crikit's oom_score_adj. */
+export async function detectHostFacts(): Promise<HostFacts> {
+  const v2 = await exists('/sys/fs/cgroup/cgroup.controllers');
+  const controllers = v2 ? (await fs.readFile('/sys/fs/cgroup/cgroup.controllers', 'utf8').catch(() => '')).split(/\s+/) : [];
+  const lastCap = Number((await fs.readFile('/proc/sys/kernel/cap_last_cap', 'utf8').catch(() => '')).trim());
+  return {
+    cgroupVersion: v2 ? 2 : 1,
+    hasAppArmor: (await fs.readFile('/sys/module/apparmor/parameters/enabled', 'utf8').catch(() => 'N')).trim() === 'Y',
+    swapControllerAvailable: v2 ? await exists('/sys/fs/cgroup/memory.swap.max').catch(() => false) || controllers.includes('memory')
+      : await exists('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'),
+    hugetlbControllerAvailable: v2 ? controllers.includes('hugetlb') : await exists('/sys/fs/cgroup/hugetlb'),
+    ownOomScoreAdj: await readOwnOomScoreAdj(),
+    hostname: os.hostname(),
+    knownCapabilities: knownCapabilities(Number.isInteger(lastCap) ? lastCap : undefined),
+  };
+}
