@@ -24,7 +24,8 @@ export class SandboxRecovery implements Startable {
   ) {}
 
   private readonly onExit = (exit: TaskExit): void => {
-    if (exit.id !== exit.containerId || !this.store.find(exit.containerId)) return;
+    // Only a pause process that was running counts; a StopPodSandbox in progress handles its own.
+    if (exit.id !== exit.containerId || this.store.find(exit.containerId)?.status.state !== 'ready') return;
     void this.sandboxExited(exit).catch(err => this.log.warn({ sandbox: exit.containerId, err }, 'record sandbox exit'));
   };
 

@@ -13,6 +13,13 @@ import { podRefOf } from './pod-ref.js';
  */
 @injectable()
 export class SandboxTeardown {
+  /**
+   * Sandboxes this process has fully stopped (network detached, netns gone), so that the kubelet's
+   * RemovePodSandbox after StopPodSandbox does not run the CNI DELs again. A pause exit alone does
+   * not count: its network is still attached. After a restart, a stop runs once more (harmless).
+   */
+  private readonly stopped = new Set<SandboxId>();
+
   constructor(
     @inject(SandboxStore) private readonly store: SandboxStore,
     @inject(ContainerStore) private readonly containers: ContainerStore,
@@ -34,7 +41,7 @@ export class SandboxTeardown {
    */
   async stop(id: SandboxId, signal: AbortSignal): Promise<void> {
     const record = this.store.find(id);
-    if (!record) return;
+    if (!record || this.stopped.has(id)) return;
     for (const c of this.containers.list(c => c.metadata.sandboxId === id)) {
       await this.containerManager?.stop(c.metadata.id, 0, signal);
     }
@@ -48,6 +55,7 @@ export class SandboxTeardown {
     }
     const stopped = this.store.update(id, s => ({ ...s, state: 'notready', pid: 0 }));
     await this.persistStatus(stopped, signal);
+    this.stopped.add(id);
     this.log.info({ sandbox: id }, 'sandbox stopped');
     this.bus.emit('sandbox:stopped', stopped);
   }
@@ -67,6 +75,7 @@ export class SandboxTeardown {
     await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal }));
     await removeSandboxFiles(sandboxPaths(this.paths, id));
     this.store.delete(id);
+    this.stopped.delete(id);
     this.log.info({ sandbox: id }, 'sandbox removed');
     this.bus.emit('sandbox:removed', record);
   }
