@@ -7,10 +7,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { cri, type PartialMessage } from '@crikit/api';
-import { SandboxManager, SandboxStore } from '@crikit/core';
 import { createRuntime, type CriRuntime } from '@crikit/server';
 import { busyboxImage, pauseImage, pushImage, type LocalRegistry } from '@crikit/testkit';
 import { criClient, type CriClient } from '../support/cri-client.js';
+import { stopRuntimeAndPods } from '../support/pod-cleanup.js';
 import { tempRuntimeDirs } from '../support/crikitd.js';
 import { containerConfig, eventually, exited, logFile, logLines, runContainer } from '../support/container-fixture.js';
 import { fixtureCniDir, podConfig, writeTestNetwork, type TestNetwork } from '../support/pod-fixture.js';
@@ -54,10 +54,7 @@ before(async () => {
 });
 after(async () => {
   c?.close();
-  for (const s of runtime?.container.get(SandboxStore).list() ?? []) {
-    await runtime.container.get<SandboxManager>(SandboxManager).remove(s.metadata.id, AbortSignal.timeout(30_000)).catch(() => {});
-  }
-  await runtime?.stop(AbortSignal.timeout(30_000));
+  await stopRuntimeAndPods(runtime);
   network?.cleanup();
   await registry?.stop();
   dirs.cleanup();
@@ -104,6 +101,45 @@ describe('a running container', () => {
     assert.match(env, /^HOSTNAME=workload$/m);
     assert.equal(await sh(id, 'pwd'), '/tmp');
     await c.runtime.removeContainer({ containerId: id });
+  });
+});
+
+describe('logs and events', () => {
+  test('ReopenContainerLog after the kubelet rotates the file: new lines go to the new file', async () => {
+    const id = await run('rotated', 'i=0; while true; do echo line $i; i=$((i+1)); sleep 0.1; done');
+    const file = logFile(logDir, 'rotated');
+    await eventually(async () => (logLines(file).length >= 2 ? true : undefined), 'lines before rotation');
+    fs.renameSync(file, `${file}.1`);
+    await c.runtime.reopenContainerLog({ containerId: id });
+    await eventually(async () => (logLines(file).length >= 2 ? true : undefined), 'lines after rotation');
+    const before = logLines(`${file}.1`).map(l => Number(l.text.split(' ')[1]));
+    const after = logLines(file).map(l => Number(l.text.split(' ')[1]));
+    assert.equal(after[0], before[before.length - 1]! + 1, 'no line lost or repeated across the rotation');
+    await c.runtime.stopContainer({ containerId: id, timeout: 0n });
+    await assert.rejects(c.runtime.reopenContainerLog({ containerId: id }), (e: { code: number }) => e.code === status.FAILED_PRECONDITION);
+    await c.runtime.removeContainer({ containerId: id });
+  });
+
+  test('GetContainerEvents streams created, started, stopped and deleted with the pod\'s statuses', async () => {
+    const events: cri.ContainerEventResponse[] = [];
+    const stream = c.raw.runtime.getContainerEvents(cri.GetEventsRequest.fromPartial({}));
+    stream.on('data', (e: cri.ContainerEventResponse) => events.push(e));
+    stream.on('error', () => {});
+    await new Promise(r => setTimeout(r, 200));
+    const id = await run('evented', 'exit 0');
+    await exited(c, id);
+    await c.runtime.removeContainer({ containerId: id });
+    const mine = await eventually(async () => {
+      const e = events.filter(x => x.containerId === id);
+      return e.length >= 4 ? e : undefined;
+    }, 'four events');
+    stream.cancel();
+    assert.deepEqual(mine.map(e => e.containerEventType), [
+      cri.ContainerEventType.CONTAINER_CREATED_EVENT, cri.ContainerEventType.CONTAINER_STARTED_EVENT,
+      cri.ContainerEventType.CONTAINER_STOPPED_EVENT, cri.ContainerEventType.CONTAINER_DELETED_EVENT,
+    ]);
+    assert.equal(mine[0]!.podSandboxStatus?.id, pod);
+    assert.ok(mine[2]!.containersStatuses.some(st => st.id === id && st.state === cri.ContainerState.CONTAINER_EXITED));
   });
 });
 

@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { cri } from '@crikit/api';
 import { pauseImage, pushImage, type LocalRegistry } from '@crikit/testkit';
 import { startCrikitd, tempRuntimeDirs, type RunningCrikitd } from '../support/crikitd.js';
+import { stopDaemonAndPods } from '../support/pod-cleanup.js';
 import { fixtureCniDir, inNetns, podConfig, writeTestNetwork } from '../support/pod-fixture.js';
 import { startRegistry } from '../support/registry-fixture.js';
 
@@ -16,12 +17,7 @@ let registry: LocalRegistry | undefined;
 let daemon: RunningCrikitd | undefined;
 
 after(async () => {
-  if (daemon) {
-    for (const p of (await daemon.client.runtime.listPodSandbox({}).catch(() => ({ items: [] }))).items) {
-      await daemon.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => {});
-    }
-    await daemon.stop();
-  }
+  await stopDaemonAndPods(daemon);
   network.cleanup();
   await registry?.stop();
   dirs.cleanup();

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { cri } from '@crikit/api';
-import { SandboxManager, SandboxStore } from '@crikit/core';
 import { createRuntime, type CriRuntime } from '@crikit/server';
 import { pauseImage, pushImage, type LocalRegistry } from '@crikit/testkit';
 import { criClient, type CriClient } from '../support/cri-client.js';
+import { stopRuntimeAndPods } from '../support/pod-cleanup.js';
 import { containerdPeek } from '../support/containerd-peek.js';
 import { tempRuntimeDirs } from '../support/crikitd.js';
 import { fixtureCniDir, inNetns, podConfig, writeTestNetwork, type TestNetwork } from '../support/pod-fixture.js';
@@ -53,11 +53,7 @@ before(async () => {
 });
 after(async () => {
   c?.close();
-  // Whatever a failed test left: remove it, so no netns, mount or bridge outlives the run.
-  for (const s of runtime?.container.get(SandboxStore).list() ?? []) {
-    await runtime.container.get<SandboxManager>(SandboxManager).remove(s.metadata.id, AbortSignal.timeout(30_000)).catch(() => {});
-  }
-  await runtime?.stop(AbortSignal.timeout(30_000));
+  await stopRuntimeAndPods(runtime);
   network?.cleanup();
   await registry?.stop();
   dirs.cleanup();
@@ -99,7 +95,9 @@ describe('networked pods', () => {
     const s = await statusOf(id);
     assert.equal(s.status.network!.ip, '');
     assert.equal(fs.readlinkSync(`/proc/${s.info.pid}/ns/net`), fs.readlinkSync('/proc/self/ns/net'));
+    await c.runtime.updatePodSandboxResources({ podSandboxId: id, resources: { cpuShares: 1024n } });
     await c.runtime.removePodSandbox({ podSandboxId: id });
+    await assert.rejects(c.runtime.updatePodSandboxResources({ podSandboxId: id }), (e: { code: number }) => e.code === status.NOT_FOUND);
   });
 
   test('a hostPort mapping reaches the pod from the host', async () => {

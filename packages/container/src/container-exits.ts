@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import {
   ContainerdClient, ContainerdEventMonitor, ContainerLogWriter, ContainerStore, CrikitKeys, deleteTask,
-  encodeContainerStatus, isNotFound, jsonAny, Logger, RuntimeEventBus, StartOrder,
+  encodeContainerStatus, Logger, RuntimeEventBus, StartOrder, writeExtension,
   type ContainerId, type ContainerRecord, type Startable, type TaskExit,
 } from '@crikit/core';
 import { ContainerIo } from './container-io.js';
@@ -84,13 +84,6 @@ export class ContainerExits implements Startable {
 
   /** Writes the container's status into its containerd container, so a restart sees it. */
   async persist(record: ContainerRecord, signal: AbortSignal): Promise<void> {
-    try {
-      await this.containerd.containers.update({
-        container: { id: record.metadata.id, extensions: { [CrikitKeys.containerStatus]: jsonAny(CrikitKeys.containerStatus, encodeContainerStatus(record.status)) } },
-        updateMask: [`extensions.${CrikitKeys.containerStatus}`],
-      }, { signal });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await writeExtension(this.containerd, record.metadata.id, CrikitKeys.containerStatus, encodeContainerStatus(record.status), signal);
   }
 }

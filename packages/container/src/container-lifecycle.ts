@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import {
-  ContainerdClient, ContainerLogWriter, ContainerStore, deleteTask, destroyTask, FailedPreconditionError, getTask, isLive, isNotFound,
+  ignoreNotFound,   ContainerdClient, ContainerLogWriter, ContainerStore, deleteTask, destroyTask, FailedPreconditionError, getTask, isLive,
   killTask, Logger, RuntimeEventBus, SandboxStore, Signals, Snapshotter, waitTask, type ContainerId, type ContainerRecord,
 } from '@crikit/core';
 import { ContainerExits } from './container-exits.js';
@@ -115,14 +115,6 @@ export class ContainerLifecycle {
 
   private async isRunning(id: string, signal: AbortSignal): Promise<boolean> {
     return isLive(await getTask(this.containerd, id, signal).catch(() => undefined));
-  }
-}
-
-async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
   }
 }
 

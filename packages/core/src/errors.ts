@@ -62,3 +62,12 @@ export function abortError(signal: AbortSignal, doing: string): CriError {
 export function throwIfAborted(signal: AbortSignal, doing: string): void {
   if (signal.aborted) throw abortError(signal, doing);
 }
+
+/** Awaits `p`; a NotFoundError is success (for idempotent deletes). */
+export async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}

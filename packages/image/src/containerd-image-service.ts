@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import type { cri } from '@crikit/api';
 import {
-  ContainerdClient, ImageStore, isNotFound, Logger, RuntimeEventBus,
+  ContainerdClient, ignoreNotFound, ImageStore, Logger, RuntimeEventBus,
   type ImageListFilter, type ImageLookup, type ImagePullOptions, type ImageRecord, type ImageService,
 } from '@crikit/core';
 import { ImageFsUsage } from './image-fs-usage.js';
@@ -70,9 +70,7 @@ export class ContainerdImageService implements ImageService, ImageLookup {
     const names = [...record.status.repoTags, ...record.status.repoDigests, record.metadata.id];
     for (const [i, name] of names.entries()) {
       // The last delete is synchronous: containerd's GC then runs before we answer, as containerd's CRI does.
-      await this.containerd.images.delete({ name, sync: i === names.length - 1 }, { signal }).catch(err => {
-        if (!isNotFound(err)) throw err;
-      });
+      await ignoreNotFound(this.containerd.images.delete({ name, sync: i === names.length - 1 }, { signal }));
     }
     this.store.delete(record.metadata.id);
     this.log.info({ image: ref, id: record.metadata.id }, 'image removed');

@@ -1,8 +1,8 @@
 import { inject, injectable, optional } from 'inversify';
 import {
-  ContainerdClient, ContainerManager, ContainerStore, CrikitKeys, destroyTask, encodeSandboxStatus, isNotFound,
-  jsonAny, Logger, NetworkNamespaces, PathsConfig, sandboxPaths, PodNetwork, RuntimeEventBus, SandboxStore, Snapshotter,
-  type SandboxId, type SandboxRecord,
+  ignoreNotFound,   ContainerdClient, ContainerManager, ContainerStore, CrikitKeys, destroyTask, encodeSandboxStatus,
+  Logger, NetworkNamespaces, PathsConfig, sandboxPaths, PodNetwork, RuntimeEventBus, SandboxStore, Snapshotter,
+  writeExtension, type SandboxId, type SandboxRecord,
 } from '@crikit/core';
 import { removeSandboxFiles, removeSandboxState } from './sandbox-files.js';
 import { podRefOf } from './pod-ref.js';
@@ -82,17 +82,6 @@ export class SandboxTeardown {
 
   /** Writes the sandbox's status into its containerd container, so a restart sees it. */
   async persistStatus(record: SandboxRecord, signal: AbortSignal): Promise<void> {
-    await ignoreNotFound(this.containerd.containers.update({
-      container: { id: record.metadata.id, extensions: { [CrikitKeys.sandboxStatus]: jsonAny(CrikitKeys.sandboxStatus, encodeSandboxStatus(record.status)) } },
-      updateMask: [`extensions.${CrikitKeys.sandboxStatus}`],
-    }, { signal }));
-  }
-}
-
-async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
+    await writeExtension(this.containerd, record.metadata.id, CrikitKeys.sandboxStatus, encodeSandboxStatus(record.status), signal);
   }
 }

@@ -44,6 +44,13 @@ export class SandboxHandlers implements CriHandlerGroup {
         const all = sandboxes.list(req.filter);
         for (let i = 0; i < all.length; i += streamPage) yield { podSandboxes: all.slice(i, i + streamPage).map(toCriSandbox) };
       },
+      // CRI: pod-level resources are the kubelet's to apply to the pod cgroup under the cgroupfs and
+      // systemd drivers; containerd answers after its NRI hook, and crikit has no NRI: the sandbox
+      // must exist, nothing else changes.
+      updatePodSandboxResources: async req => {
+        this.store.get(required(req.podSandboxId, 'pod_sandbox_id'));
+        return {};
+      },
       updateRuntimeConfig: async (req, signal) => {
         const cidr = req.runtimeConfig?.networkConfig?.podCidr;
         // CRI: an empty pod CIDR means nothing to update.

@@ -1,4 +1,6 @@
 import { Any } from '@crikit/api';
+import type { ContainerdClient } from '../contracts/containerd-client.js';
+import { ignoreNotFound } from '../errors.js';
 
 /** Wraps a JSON-safe value in `google.protobuf.Any` (how crikit stores its records in containerd extensions). */
 export function jsonAny(typeUrl: string, value: unknown): Any {
@@ -25,3 +27,11 @@ export const CrikitKeys = {
   containerMetadata: 'io.crikit.container.metadata',
   containerStatus: 'io.crikit.container.status',
 } as const;
+
+/**
+ * Writes one JSON extension of containerd container `id` (crikit's persisted status), leaving the
+ * rest of the container alone. A container that is gone is fine: there is nothing left to keep.
+ */
+export async function writeExtension(containerd: ContainerdClient, id: string, key: string, value: unknown, signal: AbortSignal): Promise<void> {
+  await ignoreNotFound(containerd.containers.update({ container: { id, extensions: { [key]: jsonAny(key, value) } }, updateMask: [`extensions.${key}`] }, { signal }));
+}

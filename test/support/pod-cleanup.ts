@@ -1,0 +1,21 @@
+import { SandboxManager, SandboxStore } from '@crikit/core';
+import type { CriRuntime } from '@crikit/server';
+import type { RunningCrikitd } from './crikitd.js';
+
+/** Removes every pod an in-process runtime still has (what a failed test left), then stops it. */
+export async function stopRuntimeAndPods(runtime: CriRuntime | undefined): Promise<void> {
+  if (!runtime) return;
+  for (const s of runtime.container.get(SandboxStore).list()) {
+    await runtime.container.get<SandboxManager>(SandboxManager).remove(s.metadata.id, AbortSignal.timeout(30_000)).catch(() => {});
+  }
+  await runtime.stop(AbortSignal.timeout(30_000));
+}
+
+/** Removes every pod a crikitd child still has through its socket, then stops it. */
+export async function stopDaemonAndPods(daemon: RunningCrikitd | undefined): Promise<void> {
+  if (!daemon) return;
+  for (const p of (await daemon.client.runtime.listPodSandbox({}).catch(() => ({ items: [] }))).items) {
+    await daemon.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => {});
+  }
+  await daemon.stop();
+}
