@@ -148,6 +148,8 @@ describe('security and resources, seen from inside', () => {
     const byName = await run('byname', 'exec sleep 1000', { linux: { securityContext: { runAsUsername: 'app', supplementalGroups: [3000n] } } });
     assert.equal(await sh(byName, 'id -u'), '1000');
     assert.deepEqual((await sh(byName, 'id -G')).split(' ').sort(), ['1000', '2000', '3000']);
+    const user = (await c.runtime.containerStatus({ containerId: byName })).status!.user?.linux;
+    assert.deepEqual({ uid: user?.uid, gid: user?.gid, groups: user?.supplementalGroups.map(Number).sort() }, { uid: 1000n, gid: 1000n, groups: [1000, 2000, 3000] });
     const byUid = await run('byuid', 'exec sleep 1000', { linux: { securityContext: { runAsUser: { value: 4242n }, runAsGroup: { value: 4343n } } } });
     assert.equal(await sh(byUid, 'id -u'), '4242');
     assert.equal(await sh(byUid, 'id -g'), '4343');

@@ -74,6 +74,7 @@ export class ContainerCreator {
           logPath: sandbox.metadata.config.logDirectory && config.logPath ? path.join(sandbox.metadata.config.logDirectory, config.logPath) : '',
           stopSignal: image.metadata.spec.config.StopSignal ?? '',
           createdAt: BigInt(Date.now()) * 1_000_000n,
+          user: spec.process?.user ? { uid: spec.process.user.uid, gid: spec.process.user.gid, additionalGids: spec.process.user.additionalGids ?? [] } : undefined,
         };
         const status = { ...initialContainerStatus, resources: config.linux?.resources ? cri.ContainerResources.fromPartial({ linux: config.linux.resources }) : undefined };
         await this.containerd.containers.create({

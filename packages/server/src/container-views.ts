@@ -21,6 +21,7 @@ export function toCriContainerStatus(r: ContainerRecord): PartialMessage<cri.Con
     image: imageSpec(r), imageRef: m.imageRef, imageId: m.imageId, reason: s.reason, message: s.message,
     labels: m.config.labels, annotations: m.config.annotations, mounts: m.config.mounts, logPath: m.logPath,
     resources: s.resources,
+    user: m.user ? { linux: { uid: BigInt(m.user.uid), gid: BigInt(m.user.gid), supplementalGroups: m.user.additionalGids.map(BigInt) } } : undefined,
     stopSignal: stopSignal === cri.Signal.UNRECOGNIZED ? cri.Signal.RUNTIME_DEFAULT : stopSignal,
   };
 }

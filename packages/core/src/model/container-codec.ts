@@ -22,6 +22,7 @@ export const persistedContainerMetadataSchema = z.object({
   logPath: z.string(),
   stopSignal: z.string(),
   createdAt: persistedBigint,
+  user: z.object({ uid: z.number().int(), gid: z.number().int(), additionalGids: z.array(z.number().int()) }).optional(),
 });
 /** The JSON document `encodeContainerMetadata` writes. */
 export type PersistedContainerMetadata = z.input<typeof persistedContainerMetadataSchema>;
@@ -48,6 +49,7 @@ export function encodeContainerMetadata(m: ContainerMetadata): PersistedContaine
     config: messageToJson(cri.ContainerConfig, m.config),
     imageRef: m.imageRef, imageId: m.imageId, logPath: m.logPath, stopSignal: m.stopSignal,
     createdAt: m.createdAt.toString(),
+    ...(m.user ? { user: { uid: m.user.uid, gid: m.user.gid, additionalGids: [...m.user.additionalGids] } } : {}),
   };
 }
 
@@ -58,7 +60,8 @@ export function encodeContainerMetadata(m: ContainerMetadata): PersistedContaine
 export function decodeContainerMetadata(input: unknown): ContainerMetadata {
   const parsed = persistedContainerMetadataSchema.safeParse(input);
   if (!parsed.success) throw new InvalidArgumentError(`decode container metadata: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  const { user, ...metadata } = parsed.data;
+  return user === undefined ? metadata : { ...metadata, user };
 }
 
 /** The JSON-safe form of a container status. */

@@ -28,6 +28,8 @@ export interface ContainerMetadata {
   readonly stopSignal: string;
   /** When the container was created, ns since the epoch. */
   readonly createdAt: bigint;
+  /** The user its process runs as, resolved from the image and the config (CRI ContainerStatus.user). */
+  readonly user?: { readonly uid: number; readonly gid: number; readonly additionalGids: readonly number[] } | undefined;
 }
 
 /** What changes over a container's life. Replaced as a whole through `ContainerStore.update`. */
