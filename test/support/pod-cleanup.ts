@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { SandboxManager, SandboxStore } from '@crikit/core';
 import type { CriRuntime } from '@crikit/server';
 import type { RunningCrikitd } from './crikitd.js';
@@ -9,6 +11,7 @@ export async function stopRuntimeAndPods(runtime: CriRuntime | undefined): Promi
     await runtime.container.get<SandboxManager>(SandboxManager).remove(s.metadata.id, AbortSignal.timeout(30_000)).catch(() => {});
   }
   await runtime.stop(AbortSignal.timeout(30_000));
+  removeTestCgroups();
 }
 
 /** Removes every pod a crikitd child still has through its socket, then stops it. */
@@ -18,4 +21,19 @@ export async function stopDaemonAndPods(daemon: RunningCrikitd | undefined): Pro
     await daemon.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => {});
   }
   await daemon.stop();
+  removeTestCgroups();
+}
+
+/**
+ * Removes the (empty) cgroup parent the test pods used; a kubelet owns its pods' parents, in tests
+ * nobody does. Busy or missing cgroups are left alone.
+ */
+export function removeTestCgroups(parent = 'crikit-test'): void {
+  const root = '/sys/fs/cgroup';
+  for (const controller of fs.readdirSync(root)) {
+    const dir = path.join(root, controller, parent);
+    if (fs.existsSync(dir)) {
+      try { fs.rmdirSync(dir); } catch { /* still in use, or not a cgroup */ }
+    }
+  }
 }
