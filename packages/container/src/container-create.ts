@@ -7,7 +7,7 @@ import {
   encodeContainerMetadata, encodeContainerStatus, FailedPreconditionError, ImageLookup, initialContainerStatus,
   InvalidArgumentError, jsonAny, loadLocalhostSeccompProfile, Logger, PathsConfig, RuntimeEventBus, runtimeHandler,
   RuntimesConfig, sandboxPaths, SandboxStore, Snapshotter, toSpecAny, CgroupConfig, withLease,
-  type ContainerCreateRequest, type ContainerId, type ContainerMetadata, type ImageRecord, type SandboxRecord,
+  type ContainerCreateRequest, type ContainerId, type ContainerMetadata, type ImageRecord, type SandboxRecord, type UserDb,
 } from '@crikit/core';
 import { ContainerConfig } from './container-config.js';
 import { HostFactsProvider } from './host-facts-provider.js';
@@ -26,6 +26,11 @@ const rollbackMs = 60_000;
 @injectable()
 export class ContainerCreator {
   private readonly devices = new StatHostDevices();
+  /**
+   * /etc/passwd and /etc/group by image chain id: a fresh snapshot holds exactly its image's files,
+   * so the rootfs is mounted to read them only for the first container of each image.
+   */
+  private readonly userDbs = new Map<string, Promise<UserDb>>();
 
   constructor(
     @inject(ContainerStore) private readonly store: ContainerStore,
@@ -112,7 +117,7 @@ export class ContainerCreator {
       id, config,
       image: { name: config.image!.image, config: image.metadata.spec },
       sandbox: { id: sandbox.metadata.id, config: sandbox.metadata.config, pid: sandbox.status.pid, netnsPath: sandbox.metadata.netnsPath, files },
-      userDb: await readRootfsUserDb(mounts),
+      userDb: await this.userDb(image, mounts),
       devices: this.devices,
       localhostSeccomp: profilePath ? await loadLocalhostSeccompProfile(profilePath) : undefined,
       targetPid: this.targetPid(config),
@@ -128,6 +133,17 @@ export class ContainerCreator {
         knownCapabilities: facts.knownCapabilities, containerdNamespace: this.containerd.namespace,
       },
     });
+  }
+
+  private userDb(image: ImageRecord, mounts: Parameters<typeof readRootfsUserDb>[0]): Promise<UserDb> {
+    const key = image.metadata.chainId;
+    let db = this.userDbs.get(key);
+    if (!db) {
+      db = readRootfsUserDb(mounts);
+      this.userDbs.set(key, db);
+      db.catch(() => this.userDbs.delete(key));
+    }
+    return db;
   }
 
   // CRI: PID namespace mode TARGET joins another container's; it must be running.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { inject, injectable } from 'inversify';
 import { PathsConfig, type ContainerOutput } from '@crikit/core';
 import type { Readable } from 'node:stream';
-import { makeFifo, openFifoReader } from './fifo.js';
+import { makeFifos, openFifoReader } from './fifo.js';
 
 /** The stdio of one process: the FIFO paths containerd's shim writes to, and our read sides. */
 export interface ProcessIo {
@@ -36,11 +36,9 @@ export class ContainerIo {
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     const stdout = path.join(dir, `${processId}-stdout`);
     const stderr = options.tty ? '' : path.join(dir, `${processId}-stderr`);
-    const readers: Readable[] = [];
-    for (const p of [stdout, stderr].filter(Boolean)) {
-      await makeFifo(p);
-      readers.push(openFifoReader(p));
-    }
+    const paths = [stdout, stderr].filter(Boolean);
+    await makeFifos(paths);
+    const readers: Readable[] = paths.map(openFifoReader);
     return {
       paths: { stdin: '', stdout, stderr },
       output: { stdout: readers[0]!, stderr: readers[1] },

@@ -8,13 +8,14 @@ import { UnavailableError } from '@crikit/core';
 const run = promisify(execFile);
 const { O_RDONLY, O_NONBLOCK } = fs.constants;
 
-/** Makes a FIFO at `path` (mode 0600). An existing one is kept. */
-export async function makeFifo(path: string): Promise<void> {
-  if (fs.existsSync(path)) return;
+/** Makes FIFOs at `paths` (mode 0600) with one mkfifo; existing ones are kept. */
+export async function makeFifos(paths: readonly string[]): Promise<void> {
+  const missing = paths.filter(p => !fs.existsSync(p));
+  if (missing.length === 0) return;
   try {
-    await run('mkfifo', ['-m', '0600', path]);
+    await run('mkfifo', ['-m', '0600', ...missing]);
   } catch (err) {
-    throw new UnavailableError(`mkfifo ${path}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
+    throw new UnavailableError(`mkfifo ${missing.join(' ')}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
   }
 }
 
