@@ -94,3 +94,30 @@ export function ratioLine(label: string, a: readonly number[], b: readonly numbe
   const sb = summarize(b);
   return `ratio ${label}  mean ${formatRatio(ratio(sa.mean, sb.mean))}  min ${formatRatio(ratio(sa.min, sb.min))}`;
 }
+
+/** Milliseconds: two decimals below 10, one above. */
+export function formatMs(ms: number): string {
+  return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
+}
+
+/** One row of a latency table: its label, then crikit's sample and containerd's (milliseconds). */
+export type LatencyRow = readonly [label: string, crikit: readonly number[], containerd: readonly number[]];
+
+/**
+ * A side-by-side latency table in milliseconds: a header, then per row its label, the p50, p99 and mean of
+ * crikit's sample, the same of containerd's, and the ratios crikit/containerd of the three.
+ * @throws RangeError when a sample is empty
+ */
+export function latencyTable(rows: readonly LatencyRow[]): string {
+  const header = ['', 'crikit p50', 'p99', 'mean', 'containerd p50', 'p99', 'mean', 'ratio p50', 'p99', 'mean'];
+  return formatTable([header, ...rows.map(([label, crikit, containerd]) => {
+    const a = summarize(crikit);
+    const b = summarize(containerd);
+    return [
+      label,
+      formatMs(a.p50), formatMs(a.p99), formatMs(a.mean),
+      formatMs(b.p50), formatMs(b.p99), formatMs(b.mean),
+      formatRatio(ratio(a.p50, b.p50)), formatRatio(ratio(a.p99, b.p99)), formatRatio(ratio(a.mean, b.mean)),
+    ];
+  })]);
+}

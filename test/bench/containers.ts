@@ -24,17 +24,17 @@
 // with code 0, a removed one is no longer listed, a list holds exactly the L containers); anything else aborts
 // with the side's last log lines. Nothing here asserts on time.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { cri, type PartialMessage } from '@crikit/api';
-import { busyboxImage, pauseImage, pushImage, LocalRegistry } from '@crikit/testkit';
-import { formatMiB, formatRatio, formatTable, ratio, summarize } from './bench-stats.js';
-import { startContainerdCriSide, startCrikitSide, writeHostsToml, type BenchSide, type SideMemory, type SideName } from './harness.js';
+import { busyboxImage, pauseImage } from '@crikit/testkit';
+import { startBenchRegistry } from './bench-registry.js';
+import { latencyTable } from './bench-stats.js';
+import { beginBenchmark, peakMemoryLines, startContainerdCriSide, startCrikitSide, type BenchSide, type SideMemory, type SideName } from './harness.js';
 import { benchNetwork, cleanCgroupParentAtTeardown, killPodLeftovers, netnsPins, removeCgroupParent, type BenchNetwork } from './pod-network.js';
-import { claimDir, removeTree, runBenchmark, teardown } from './run-benchmark.js';
+import { runBenchmark, teardown } from './run-benchmark.js';
 
 const lifecycleRpcs = ['create', 'start', 'status', 'exec', 'stop', 'remove'] as const;
 const listRpcs = ['list', 'listByPod'] as const;
@@ -357,45 +357,19 @@ function emptySamples(): Samples {
   return Object.fromEntries(rpcs.map(rpc => [rpc, []])) as unknown as Samples;
 }
 
-/** Milliseconds: two decimals below 10, one above. */
-function formatMs(ms: number): string {
-  return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
-}
-
 function resultTable(sides: Record<SideName, ContainerSide>, listed: number): string {
-  const header = ['', 'crikit p50', 'p99', 'mean', 'containerd p50', 'p99', 'mean', 'ratio p50', 'p99', 'mean'];
-  const rows: string[][] = [header];
-  for (const rpc of rpcs) {
-    const a = summarize(sides.crikit.samples[rpc]);
-    const b = summarize(sides.containerd.samples[rpc]);
+  return latencyTable(rpcs.map(rpc => {
     const label = rpc === 'list' ? `${rpcName.list} (${listed} running)` : rpc === 'listByPod' ? `${rpcName.list} (${listed}, pod label)` : rpcName[rpc];
-    rows.push([
-      label,
-      formatMs(a.p50), formatMs(a.p99), formatMs(a.mean),
-      formatMs(b.p50), formatMs(b.p99), formatMs(b.mean),
-      formatRatio(ratio(a.p50, b.p50)), formatRatio(ratio(a.p99, b.p99)), formatRatio(ratio(a.mean, b.mean)),
-    ]);
-  }
-  return formatTable(rows);
+    return [label, sides.crikit.samples[rpc], sides.containerd.samples[rpc]] as const;
+  }));
 }
 
 async function main(signal: AbortSignal): Promise<void> {
   const opts = options();
-  if (process.getuid?.() !== 0) throw new Error('bench:containers needs root (netns, mounts, cgroups, bridges)');
-  const say = (line: string): void => { process.stderr.write(`${line}\n`); };
-  const load = (): string => loadavg().map(l => l.toFixed(2)).join(' ');
-  const began = performance.now();
-  const elapsed = (): string => `${((performance.now() - began) / 1000).toFixed(1)} s`;
-  say(`load average ${load()}`);
-
-  const hostsDir = mkdtempSync('/tmp/cb-');
-  claimDir(hostsDir);
-  teardown.add(`remove ${hostsDir}`, async () => removeTree(hostsDir), () => removeTree(hostsDir));
-  const registry = await LocalRegistry.start();
-  teardown.add(`stop registry ${registry.host}`, () => registry.stop(), () => {});
-  writeHostsToml(hostsDir, registry.host, registry.url);
-  const { reference: sandboxImage } = await pushImage({ url: registry.url }, 'bench/pause', await pauseImage(), { tag: '3.10' });
-  const { reference: busybox } = await pushImage({ url: registry.url }, 'bench/busybox', await busyboxImage(), { tag: '1' });
+  const { say, load, elapsed } = beginBenchmark('bench:containers', 'netns, mounts, cgroups, bridges');
+  const registry = await startBenchRegistry();
+  const sandboxImage = await registry.push('bench/pause', await pauseImage(), '3.10');
+  const busybox = await registry.push('bench/busybox', await busyboxImage(), '1');
   say(`pushed ${sandboxImage} and ${busybox}`);
 
   // What an earlier run killed with SIGKILL may have left under the cgroup parent (its dirs are swept already).
@@ -419,7 +393,7 @@ async function main(signal: AbortSignal): Promise<void> {
     const network = networks[name];
     const side = name === 'crikit'
       ? await startCrikitSide({
-        registryHostsDir: hostsDir, cniConfDir: network.confDir, logLevel: opts.logLevel,
+        registryHostsDir: registry.hostsDir, cniConfDir: network.confDir, logLevel: opts.logLevel,
         nodeArgs: [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), ...opts.crikitNodeArgs],
         config: {
           sandbox: { sandboxImage },
@@ -428,7 +402,7 @@ async function main(signal: AbortSignal): Promise<void> {
         },
       })
       // containerd's CRI plugin config (containerd-toml.ts) always has restrict_oom_score_adj = true.
-      : await startContainerdCriSide({ registryHostsDir: hostsDir, cniConfDir: network.confDir, cniBinDir: '/usr/lib/cni', sandboxImage });
+      : await startContainerdCriSide({ registryHostsDir: registry.hostsDir, cniConfDir: network.confDir, cniBinDir: '/usr/lib/cni', sandboxImage });
     sideDirs.push(side.dir);
     // Runs before the side stops: a failed run must not leave containers or pods behind.
     removed[name] = teardown.add(`remove containers and pods on ${name}`, () => removeEverything(side), () => {});
@@ -518,9 +492,7 @@ async function main(signal: AbortSignal): Promise<void> {
     `containers: ${opts.containers} sequential create → start → status → exec → stop → remove; `
       + `ListContainers ${opts.listCalls}x with ${opts.listed} running containers in the pod (ms)`,
     resultTable(sides, opts.listed),
-    `crikit peak RSS ${formatMiB(memory.crikit.criPeakKiB, 'KiB')}`,
-    `containerd peak RSS  under crikit ${formatMiB(memory.crikit.containerdPeakKiB, 'KiB')}`
-      + `  with its CRI plugin ${formatMiB(memory.containerd.containerdPeakKiB, 'KiB')}`,
+    ...peakMemoryLines(memory),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   say(`load average ${load()}; ${elapsed()}`);

@@ -3,19 +3,22 @@
 // Run a benchmark with `runBenchmark` (run-benchmark.ts): every side registers its processes and dirs in
 // `teardown` while it lives, so an error, the deadline or Ctrl-C still leaves nothing behind; containerd runs
 // under `setpriv --pdeathsig KILL`, so even a SIGKILLed benchmark takes it down (the next run sweeps its dirs).
+// A benchmark's `main` begins with `beginBenchmark` (root check, progress on stderr) and prints the sides' peak
+// memory with `peakMemoryLines`.
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { stringify } from 'smol-toml';
 import { containerdConfigSchema, ManagedContainerd } from '@crikit/containerd';
 import type { Logger } from '@crikit/core';
 import { criClient, type CriClient } from '../support/cri-client.js';
 import { crikitdMain, tempRuntimeDirs } from '../support/crikitd.js';
+import { formatMiB } from './bench-stats.js';
 import { childPids, MemorySampler } from './memory-sampler.js';
 import { claimDir, killNow, removeTree, teardown, withDeadline } from './run-benchmark.js';
-
-export { writeHostsToml } from '../support/registry-fixture.js';
 
 /** Which CRI implementation a side runs. */
 export type SideName = 'crikit' | 'containerd';
@@ -54,7 +57,7 @@ export interface BenchSide {
 
 /** What both sides need. */
 export interface SideOptions {
-  /** A dir of `<host>/hosts.toml` files (containerd's certs.d layout), shared by both sides; see `writeHostsToml`. */
+  /** A dir of `<host>/hosts.toml` files (containerd's certs.d layout), shared by both sides; see `startBenchRegistry`. */
   readonly registryHostsDir: string;
   /** How long start-up may take until the CRI answers; 60 s by default. */
   readonly startTimeoutMs?: number;
@@ -80,6 +83,50 @@ export interface ContainerdCriSideOptions extends SideOptions {
   readonly cniBinDir?: string;
   /** containerd's log level; `warn` by default. */
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** How a benchmark's `main` reports progress: on stderr, so that stdout holds only the results. */
+export interface Progress {
+  /** Writes `line` to stderr. */
+  say(line: string): void;
+  /** The load average now, `0.52 0.61 0.70`. */
+  load(): string;
+  /** The time since `beginBenchmark`, `12.3 s`. */
+  elapsed(): string;
+}
+
+/**
+ * The start of a benchmark's `main`: fails unless it runs as root, then says the load average (other work on
+ * the machine skews the figures; the load average says how much there was).
+ * @param name the benchmark, e.g. `bench:pods`
+ * @param why what needs root, e.g. `netns, mounts, cgroups, bridges`
+ * @throws Error `<name> needs root (<why>)` when it does not run as root
+ */
+export function beginBenchmark(name: string, why: string): Progress {
+  if (process.getuid?.() !== 0) throw new Error(`${name} needs root (${why})`);
+  const say = (line: string): void => { process.stderr.write(`${line}\n`); };
+  const load = (): string => loadavg().map(l => l.toFixed(2)).join(' ');
+  const began = performance.now();
+  const elapsed = (): string => `${((performance.now() - began) / 1000).toFixed(1)} s`;
+  say(`load average ${load()}`);
+  return { say, load, elapsed };
+}
+
+/** The result lines on peak memory: crikitd's, and containerd's under crikit and with its own CRI plugin. */
+export function peakMemoryLines(memory: Readonly<Record<SideName, SideMemory>>): string[] {
+  return [
+    `crikit peak RSS ${formatMiB(memory.crikit.criPeakKiB, 'KiB')}`,
+    `containerd peak RSS  under crikit ${formatMiB(memory.crikit.containerdPeakKiB, 'KiB')}`
+      + `  with its CRI plugin ${formatMiB(memory.containerd.containerdPeakKiB, 'KiB')}`,
+  ];
+}
+
+/** The highest of each peak over several runs of a side. */
+export function highestPeaks(runs: readonly SideMemory[]): SideMemory {
+  return {
+    criPeakKiB: Math.max(...runs.map(r => r.criPeakKiB)),
+    containerdPeakKiB: Math.max(...runs.map(r => r.containerdPeakKiB)),
+  };
 }
 
 const keptLogLines = 2_000;

@@ -16,16 +16,16 @@
 // RunPodSandbox must give a READY pod with an IP in its side's subnet (checked on the timed PodSandboxStatus);
 // anything else aborts with the side's last log lines. Nothing here asserts on time.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { cri, type PartialMessage } from '@crikit/api';
-import { pauseImage, pushImage, LocalRegistry } from '@crikit/testkit';
-import { formatMiB, formatRatio, formatTable, ratio, summarize } from './bench-stats.js';
-import { startContainerdCriSide, startCrikitSide, writeHostsToml, type BenchSide, type SideName } from './harness.js';
+import { pauseImage } from '@crikit/testkit';
+import { startBenchRegistry } from './bench-registry.js';
+import { latencyTable } from './bench-stats.js';
+import { beginBenchmark, peakMemoryLines, startContainerdCriSide, startCrikitSide, type BenchSide, type SideMemory, type SideName } from './harness.js';
 import { benchNetwork, cleanCgroupParentAtTeardown, killPodLeftovers, netnsPins, removeCgroupParent, type BenchNetwork } from './pod-network.js';
-import { claimDir, removeTree, runBenchmark, teardown } from './run-benchmark.js';
+import { runBenchmark, teardown } from './run-benchmark.js';
 
 const rpcs = ['run', 'status', 'stop', 'remove'] as const;
 type Rpc = (typeof rpcs)[number];
@@ -207,45 +207,16 @@ function emptySamples(): Samples {
   return { sequential: rec(), concurrent: rec() };
 }
 
-/** Milliseconds: two decimals below 10, one above. */
-function formatMs(ms: number): string {
-  return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
-}
-
 function resultTable(sides: Record<SideName, PodSide>): string {
-  const header = ['', 'crikit p50', 'p99', 'mean', 'containerd p50', 'p99', 'mean', 'ratio p50', 'p99', 'mean'];
-  const rows: string[][] = [header];
-  for (const scenario of scenarios) {
-    for (const rpc of rpcs) {
-      const a = summarize(sides.crikit.samples[scenario][rpc]);
-      const b = summarize(sides.containerd.samples[scenario][rpc]);
-      rows.push([
-        `${scenario} ${rpc}`,
-        formatMs(a.p50), formatMs(a.p99), formatMs(a.mean),
-        formatMs(b.p50), formatMs(b.p99), formatMs(b.mean),
-        formatRatio(ratio(a.p50, b.p50)), formatRatio(ratio(a.p99, b.p99)), formatRatio(ratio(a.mean, b.mean)),
-      ]);
-    }
-  }
-  return formatTable(rows);
+  return latencyTable(scenarios.flatMap(scenario => rpcs.map(rpc =>
+    [`${scenario} ${rpc}`, sides.crikit.samples[scenario][rpc], sides.containerd.samples[scenario][rpc]] as const)));
 }
 
 async function main(signal: AbortSignal): Promise<void> {
   const opts = options();
-  if (process.getuid?.() !== 0) throw new Error('bench:pods needs root (netns, mounts, cgroups, bridges)');
-  const say = (line: string): void => { process.stderr.write(`${line}\n`); };
-  const load = (): string => loadavg().map(l => l.toFixed(2)).join(' ');
-  const began = performance.now();
-  const elapsed = (): string => `${((performance.now() - began) / 1000).toFixed(1)} s`;
-  say(`load average ${load()}`);
-
-  const hostsDir = mkdtempSync('/tmp/cb-');
-  claimDir(hostsDir);
-  teardown.add(`remove ${hostsDir}`, async () => removeTree(hostsDir), () => removeTree(hostsDir));
-  const registry = await LocalRegistry.start();
-  teardown.add(`stop registry ${registry.host}`, () => registry.stop(), () => {});
-  writeHostsToml(hostsDir, registry.host, registry.url);
-  const { reference: sandboxImage } = await pushImage({ url: registry.url }, 'bench/pause', await pauseImage(), { tag: '3.10' });
+  const { say, load, elapsed } = beginBenchmark('bench:pods', 'netns, mounts, cgroups, bridges');
+  const registry = await startBenchRegistry();
+  const sandboxImage = await registry.push('bench/pause', await pauseImage(), '3.10');
   say(`pushed ${sandboxImage}`);
 
   // What an earlier run killed with SIGKILL may have left under the cgroup parent (its dirs are swept already).
@@ -269,7 +240,7 @@ async function main(signal: AbortSignal): Promise<void> {
     const network = networks[name];
     const side = name === 'crikit'
       ? await startCrikitSide({
-        registryHostsDir: hostsDir, cniConfDir: network.confDir, logLevel: opts.logLevel,
+        registryHostsDir: registry.hostsDir, cniConfDir: network.confDir, logLevel: opts.logLevel,
         ...(opts.cpuProfDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] } : {}),
         config: {
           sandbox: { sandboxImage },
@@ -277,7 +248,7 @@ async function main(signal: AbortSignal): Promise<void> {
           cni: { binDirs: ['/usr/lib/cni'] },
         },
       })
-      : await startContainerdCriSide({ registryHostsDir: hostsDir, cniConfDir: network.confDir, cniBinDir: '/usr/lib/cni', sandboxImage });
+      : await startContainerdCriSide({ registryHostsDir: registry.hostsDir, cniConfDir: network.confDir, cniBinDir: '/usr/lib/cni', sandboxImage });
     // Runs before the side stops: a failed run must not leave pods (pause processes, shims, netns) behind.
     sideDirs.push(side.dir);
     const podsRemoved = teardown.add(`remove pods on ${name}`, () => removeAllPods(side), () => {});
@@ -334,7 +305,7 @@ async function main(signal: AbortSignal): Promise<void> {
     }
   }
 
-  const memory = {} as Record<SideName, Awaited<ReturnType<BenchSide['stop']>>>;
+  const memory = {} as Record<SideName, SideMemory>;
   if (opts.crikitLog) writeFileSync(opts.crikitLog, `${sides.crikit.side.logTail(2_000).join('\n')}\n`);
   for (const name of sideNames) {
     sides[name].podsRemoved();
@@ -343,9 +314,7 @@ async function main(signal: AbortSignal): Promise<void> {
   const out = [
     `pods: ${opts.pods} sequential, ${opts.concurrent} concurrent${opts.rounds > 1 ? ` x ${opts.rounds} rounds` : ''} (ms)`,
     resultTable(sides),
-    `crikit peak RSS ${formatMiB(memory.crikit.criPeakKiB, 'KiB')}`,
-    `containerd peak RSS  under crikit ${formatMiB(memory.crikit.containerdPeakKiB, 'KiB')}`
-      + `  with its CRI plugin ${formatMiB(memory.containerd.containerdPeakKiB, 'KiB')}`,
+    ...peakMemoryLines(memory),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   say(`load average ${load()}; ${elapsed()}`);

@@ -6,14 +6,14 @@
 // Each run starts a side on a new empty root (cold: nothing in content or snapshots) and stops it after the pull,
 // so start-up is not timed but every pull downloads and unpacks everything. A benchmark prints figures; nothing
 // here asserts on time. It does fail when a pull does not produce the expected image.
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { LocalRegistry, pushImage, randomLayersImage, type BuiltImage } from '@crikit/testkit';
+import { randomLayersImage, type BuiltImage } from '@crikit/testkit';
+import { startBenchRegistry } from './bench-registry.js';
 import { formatMiB, formatSeconds, formatTable, ratioLine, sideRow } from './bench-stats.js';
-import { startContainerdCriSide, startCrikitSide, withSide, writeHostsToml, type BenchSide, type SideName } from './harness.js';
-import { claimDir, removeTree, runBenchmark, teardown } from './run-benchmark.js';
+import { beginBenchmark, highestPeaks, peakMemoryLines, startContainerdCriSide, startCrikitSide, withSide, type BenchSide, type SideName } from './harness.js';
+import { runBenchmark } from './run-benchmark.js';
 
 const layers = 5;
 const bytesPerLayer = 40 << 20;
@@ -63,35 +63,24 @@ function loggedPullMs(side: BenchSide): number | undefined {
 
 async function main(signal: AbortSignal): Promise<void> {
   const { runs, cpuProfDir } = options();
-  if (process.getuid?.() !== 0) throw new Error('bench:pull needs root (containerd mounts overlay snapshots)');
-  const say = (line: string): void => { process.stderr.write(`${line}\n`); };
-  // Other work on the machine skews the figures; the load average says how much there was.
-  const load = (): string => loadavg().map(l => l.toFixed(2)).join(' ');
-  say(`load average ${load()}`);
-
-  const hostsDir = mkdtempSync('/tmp/cb-');
-  claimDir(hostsDir);
-  teardown.add(`remove ${hostsDir}`, async () => removeTree(hostsDir), () => removeTree(hostsDir));
-  const registry = await LocalRegistry.start();
-  // LocalRegistry's own exit hook kills it if there is no time for stop().
-  teardown.add(`stop registry ${registry.host}`, () => registry.stop(), () => {});
-  writeHostsToml(hostsDir, registry.host, registry.url);
+  const { say, load } = beginBenchmark('bench:pull', 'containerd mounts overlay snapshots');
+  const registry = await startBenchRegistry();
 
   let t = performance.now();
   const image = await randomLayersImage({ layers, bytesPerLayer });
   const imageBytes = image.layers.reduce((n, l) => n + l.size, 0);
   say(`built ${formatMiB(imageBytes)} in ${layers} layers in ${formatSeconds((performance.now() - t) / 1000)} s`);
   t = performance.now();
-  const { reference } = await pushImage({ url: registry.url }, repository, image, { tag: 'v1' });
+  const reference = await registry.push(repository, image, 'v1');
   say(`pushed ${reference} in ${formatSeconds((performance.now() - t) / 1000)} s`);
 
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const starters: Record<SideName, () => Promise<BenchSide>> = {
     crikit: () => startCrikitSide({
-      registryHostsDir: hostsDir,
+      registryHostsDir: registry.hostsDir,
       ...(cpuProfDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] } : {}),
     }),
-    containerd: () => startContainerdCriSide({ registryHostsDir: hostsDir }),
+    containerd: () => startContainerdCriSide({ registryHostsDir: registry.hostsDir }),
   };
   const results: Record<SideName, PullRun[]> = { crikit: [], containerd: [] };
   for (let run = 0; run < runs; run++) {
@@ -110,14 +99,11 @@ async function main(signal: AbortSignal): Promise<void> {
   }
 
   const seconds = (name: SideName) => results[name].map(r => r.seconds);
-  const peak = (name: SideName, of: 'criPeakKiB' | 'containerdPeakKiB') => Math.max(...results[name].map(r => r[of]));
   const out = [
     `pull ${Math.round(imageBytes / (1 << 20))} MiB / ${layers} layers, ${runs} cold run${runs === 1 ? '' : 's'} each`,
     formatTable([sideRow('crikit', seconds('crikit'), 's'), sideRow('containerd', seconds('containerd'), 's')]),
     ratioLine('crikit/containerd', seconds('crikit'), seconds('containerd')),
-    `crikit peak RSS ${formatMiB(peak('crikit', 'criPeakKiB'), 'KiB')}`,
-    `containerd peak RSS  under crikit ${formatMiB(peak('crikit', 'containerdPeakKiB'), 'KiB')}`
-      + `  with its CRI plugin ${formatMiB(peak('containerd', 'containerdPeakKiB'), 'KiB')}`,
+    ...peakMemoryLines({ crikit: highestPeaks(results.crikit), containerd: highestPeaks(results.containerd) }),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   say(`load average ${load()}`);

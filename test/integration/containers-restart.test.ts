@@ -5,40 +5,24 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { cri } from '@crikit/api';
-import { busyboxImage, pauseImage, pushImage, type LocalRegistry } from '@crikit/testkit';
-import { startCrikitd, tempRuntimeDirs, type RunningCrikitd } from '../support/crikitd.js';
+import { startCrikitd, type RunningCrikitd } from '../support/crikitd.js';
 import { stopDaemonAndPods } from '../support/pod-cleanup.js';
 import { containerConfig, eventually, exited, logFile, logLines, runContainer } from '../support/container-fixture.js';
-import { fixtureCniDir, podConfig, writeTestNetwork } from '../support/pod-fixture.js';
-import { startRegistry } from '../support/registry-fixture.js';
+import { podTestEnv, type PodTestEnv } from '../support/pod-env.js';
+import { podConfig } from '../support/pod-fixture.js';
 
-const dirs = tempRuntimeDirs();
-const confDir = (dirs.config.cni as { confDir: string }).confDir;
-const network = writeTestNetwork(confDir, dirs.dir, 80);
-const logDir = path.join(dirs.dir, 'pod-logs');
-let registry: LocalRegistry | undefined;
+let env: PodTestEnv | undefined;
 let daemon: RunningCrikitd | undefined;
 
 after(async () => {
   await stopDaemonAndPods(daemon);
-  network.cleanup();
-  await registry?.stop();
-  dirs.cleanup();
+  await env?.cleanup();
 });
 
 test('containers survive a crikit SIGKILL: state, logs and exits while down', async () => {
-  const hostsDir = path.join(dirs.dir, 'certs.d');
-  registry = await startRegistry(hostsDir);
-  await pushImage({ url: registry.url }, 'pause', await pauseImage(), { tag: '3.10' });
-  await pushImage({ url: registry.url }, 'busybox', await busyboxImage(), { tag: '1' });
-  const image = `${registry.host}/busybox:1`;
-  const config = {
-    ...dirs.config,
-    image: { registryConfigDir: hostsDir },
-    sandbox: { sandboxImage: `${registry.host}/pause:3.10` },
-    cni: { confDir, binDirs: ['/usr/lib/cni', fixtureCniDir] },
-    runtimes: { restrictOomScoreAdj: true },
-  };
+  env = await podTestEnv(80);
+  const { config, dirs, busybox: image } = env;
+  const logDir = path.join(dirs.dir, 'pod-logs');
   daemon = await startCrikitd(config, dirs.dir);
   const c = daemon.client;
   await c.image.pullImage({ image: { image } });

@@ -8,21 +8,15 @@ import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { cri, type PartialMessage } from '@crikit/api';
 import { createRuntime, type CriRuntime } from '@crikit/server';
-import { busyboxImage, pauseImage, pushImage, type LocalRegistry } from '@crikit/testkit';
 import { criClient, type CriClient } from '../support/cri-client.js';
 import { stopRuntimeAndPods } from '../support/pod-cleanup.js';
-import { tempRuntimeDirs } from '../support/crikitd.js';
 import { containerConfig, eventually, exited, logFile, logLines, runContainer } from '../support/container-fixture.js';
-import { fixtureCniDir, podConfig, writeTestNetwork, type TestNetwork } from '../support/pod-fixture.js';
-import { startRegistry } from '../support/registry-fixture.js';
+import { podTestEnv, type PodTestEnv } from '../support/pod-env.js';
+import { podConfig } from '../support/pod-fixture.js';
 import { testLogger } from '../support/test-logger.js';
 
-const dirs = tempRuntimeDirs();
-const hostsDir = path.join(dirs.dir, 'certs.d');
-const confDir = (dirs.config.cni as { confDir: string }).confDir;
-const logDir = path.join(dirs.dir, 'pod-logs');
-let registry: LocalRegistry;
-let network: TestNetwork;
+let env: PodTestEnv;
+let logDir: string;
 let runtime: CriRuntime;
 let c: CriClient;
 let image: string;
@@ -33,19 +27,10 @@ const exec = async (id: string, cmd: string[], timeout = 10) => c.runtime.execSy
 const sh = async (id: string, script: string) => (await exec(id, ['/bin/sh', '-c', script])).stdout.toString().trim();
 
 before(async () => {
-  registry = await startRegistry(hostsDir);
-  await pushImage({ url: registry.url }, 'pause', await pauseImage(), { tag: '3.10' });
-  await pushImage({ url: registry.url }, 'busybox', await busyboxImage({ stopSignal: 'SIGTERM', env: ['FROM_IMAGE=yes', 'SHARED=image'] }), { tag: '1' });
-  image = `${registry.host}/busybox:1`;
-  network = writeTestNetwork(confDir, dirs.dir, 79);
-  runtime = createRuntime({ logger: testLogger(), config: {
-    ...dirs.config,
-    image: { registryConfigDir: hostsDir },
-    sandbox: { sandboxImage: `${registry.host}/pause:3.10` },
-    cni: { confDir, binDirs: ['/usr/lib/cni', fixtureCniDir] },
-    runtimes: { restrictOomScoreAdj: true },
-    logging: { maxLineBytes: 64 },
-  } });
+  env = await podTestEnv(79, { logging: { maxLineBytes: 64 } });
+  image = env.busybox;
+  logDir = path.join(env.dirs.dir, 'pod-logs');
+  runtime = createRuntime({ logger: testLogger(), config: env.config });
   await runtime.start(AbortSignal.timeout(60_000));
   c = criClient(runtime.socket);
   await c.image.pullImage({ image: { image } });
@@ -55,9 +40,7 @@ before(async () => {
 after(async () => {
   c?.close();
   await stopRuntimeAndPods(runtime);
-  network?.cleanup();
-  await registry?.stop();
-  dirs.cleanup();
+  await env?.cleanup();
 });
 
 const run = (name: string, script: string, extra: PartialMessage<cri.ContainerConfig> = {}) =>
@@ -186,7 +169,7 @@ describe('security and resources, seen from inside', () => {
   });
 
   test('a host directory mounted with propagation, and a device', async () => {
-    const shared = fs.mkdtempSync(path.join(dirs.dir, 'shared-'));
+    const shared = fs.mkdtempSync(path.join(env.dirs.dir, 'shared-'));
     fs.writeFileSync(path.join(shared, 'from-host'), 'hello\n');
     // Host-to-container propagation needs a shared (or slave) host mount, as on a systemd node.
     execFileSync('mount', ['--bind', shared, shared]);

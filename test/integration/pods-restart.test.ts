@@ -1,39 +1,24 @@
 // crikitd killed with SIGKILL while pods run: a new crikitd adopts the running containerd and
 // finds every sandbox READY with the same IPs; stopping and removing them still releases the IPs.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, test } from 'node:test';
 import { cri } from '@crikit/api';
-import { pauseImage, pushImage, type LocalRegistry } from '@crikit/testkit';
-import { startCrikitd, tempRuntimeDirs, type RunningCrikitd } from '../support/crikitd.js';
+import { startCrikitd, type RunningCrikitd } from '../support/crikitd.js';
 import { stopDaemonAndPods } from '../support/pod-cleanup.js';
-import { fixtureCniDir, inNetns, podConfig, writeTestNetwork } from '../support/pod-fixture.js';
-import { startRegistry } from '../support/registry-fixture.js';
+import { podTestEnv, type PodTestEnv } from '../support/pod-env.js';
+import { inNetns, podConfig } from '../support/pod-fixture.js';
 
-const dirs = tempRuntimeDirs();
-const confDir = (dirs.config.cni as { confDir: string }).confDir;
-const network = writeTestNetwork(confDir, dirs.dir, 78);
-let registry: LocalRegistry | undefined;
+let env: PodTestEnv | undefined;
 let daemon: RunningCrikitd | undefined;
 
 after(async () => {
   await stopDaemonAndPods(daemon);
-  network.cleanup();
-  await registry?.stop();
-  dirs.cleanup();
+  await env?.cleanup();
 });
 
 test('pods survive a crikit SIGKILL with their IPs, and are still torn down cleanly', async () => {
-  const hostsDir = path.join(dirs.dir, 'certs.d');
-  registry = await startRegistry(hostsDir);
-  await pushImage({ url: registry.url }, 'pause', await pauseImage(), { tag: '3.10' });
-  const config = {
-    ...dirs.config,
-    image: { registryConfigDir: hostsDir },
-    sandbox: { sandboxImage: `${registry.host}/pause:3.10` },
-    cni: { confDir, binDirs: ['/usr/lib/cni', fixtureCniDir] },
-    runtimes: { restrictOomScoreAdj: true },
-  };
+  env = await podTestEnv(78);
+  const { config, dirs, network } = env;
   daemon = await startCrikitd(config, dirs.dir);
   const ids = [
     (await daemon.client.runtime.runPodSandbox({ config: podConfig('keep-a') })).podSandboxId,

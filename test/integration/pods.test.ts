@@ -9,54 +9,37 @@ import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { cri } from '@crikit/api';
 import { createRuntime, type CriRuntime } from '@crikit/server';
-import { pauseImage, pushImage, type LocalRegistry } from '@crikit/testkit';
 import { criClient, type CriClient } from '../support/cri-client.js';
 import { stopRuntimeAndPods } from '../support/pod-cleanup.js';
 import { containerdPeek } from '../support/containerd-peek.js';
-import { tempRuntimeDirs } from '../support/crikitd.js';
-import { fixtureCniDir, inNetns, podConfig, writeTestNetwork, type TestNetwork } from '../support/pod-fixture.js';
-import { startRegistry } from '../support/registry-fixture.js';
+import { podTestEnv, type PodTestEnv } from '../support/pod-env.js';
+import { inNetns, podConfig, type TestNetwork } from '../support/pod-fixture.js';
 
-const dirs = tempRuntimeDirs();
-const hostsDir = path.join(dirs.dir, 'certs.d');
-const confDir = (dirs.config.cni as { confDir: string }).confDir;
-const stateDir = (dirs.config.paths as { stateDir: string }).stateDir;
-const rootDir = (dirs.config.paths as { rootDir: string }).rootDir;
-let registry: LocalRegistry;
+let env: PodTestEnv;
 let network: TestNetwork;
 let runtime: CriRuntime;
 let c: CriClient;
-let config: Record<string, unknown>;
 
 const ready = (s: cri.PodSandboxStatus | undefined) => s?.state === cri.PodSandboxState.SANDBOX_READY;
 async function statusOf(id: string) {
   const r = await c.runtime.podSandboxStatus({ podSandboxId: id, verbose: true });
   return { status: r.status!, info: JSON.parse(r.info.info ?? '{}') as { pid: number; netNamespacePath: string } };
 }
-const netnsFiles = () => (fs.existsSync(path.join(stateDir, 'netns')) ? fs.readdirSync(path.join(stateDir, 'netns')) : []);
-const sandboxDirs = () => (fs.existsSync(path.join(rootDir, 'sandboxes')) ? fs.readdirSync(path.join(rootDir, 'sandboxes')) : []);
+const listDir = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d) : []);
+const netnsFiles = () => listDir(path.join(env.config.paths.stateDir, 'netns'));
+const sandboxDirs = () => listDir(path.join(env.config.paths.rootDir, 'sandboxes'));
 
 before(async () => {
-  registry = await startRegistry(hostsDir);
-  await pushImage({ url: registry.url }, 'pause', await pauseImage(), { tag: '3.10' });
-  network = writeTestNetwork(confDir, dirs.dir, 77);
-  config = {
-    ...dirs.config,
-    image: { registryConfigDir: hostsDir },
-    sandbox: { sandboxImage: `${registry.host}/pause:3.10` },
-    cni: { confDir, binDirs: ['/usr/lib/cni', fixtureCniDir] },
-    runtimes: { restrictOomScoreAdj: true, handlers: { runc: {}, broken: { binaryName: '/nonexistent/runc' } } },
-  };
-  runtime = createRuntime({ config });
+  env = await podTestEnv(77, { runtimes: { handlers: { runc: {}, broken: { binaryName: '/nonexistent/runc' } } } });
+  network = env.network;
+  runtime = createRuntime({ config: env.config });
   await runtime.start(AbortSignal.timeout(60_000));
   c = criClient(runtime.socket);
 });
 after(async () => {
   c?.close();
   await stopRuntimeAndPods(runtime);
-  network?.cleanup();
-  await registry?.stop();
-  dirs.cleanup();
+  await env?.cleanup();
 });
 
 describe('networked pods', () => {
@@ -103,7 +86,7 @@ describe('networked pods', () => {
   test('a hostPort mapping reaches the pod from the host', async () => {
     const id = (await c.runtime.runPodSandbox({ config: podConfig('web', { portMappings: [{ protocol: cri.Protocol.TCP, containerPort: 8080, hostPort: 18080 }] }) })).podSandboxId;
     const s = await statusOf(id);
-    const www = fs.mkdtempSync(path.join(dirs.dir, 'www-'));
+    const www = fs.mkdtempSync(path.join(env.dirs.dir, 'www-'));
     fs.writeFileSync(path.join(www, 'index.html'), 'hello from the pod\n');
     const httpd = spawn('nsenter', [`--net=${s.info.netNamespacePath}`, 'busybox', 'httpd', '-f', '-p', '8080', '-h', www], { stdio: 'ignore' });
     try {
@@ -125,7 +108,7 @@ describe('networked pods', () => {
       },
     }) })).podSandboxId;
     const s = await statusOf(id);
-    assert.equal(fs.readFileSync(path.join(rootDir, 'sandboxes', id, 'resolv.conf'), 'utf8'),
+    assert.equal(fs.readFileSync(path.join(env.config.paths.rootDir, 'sandboxes', id, 'resolv.conf'), 'utf8'),
       'search crikit-test.svc.cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n');
     assert.equal(inNetns(s.info.netNamespacePath, ['cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start']).trim(), '80');
     assert.equal(execFileSync('nsenter', [`--target=${s.info.pid}`, '--ipc', 'cat', '/proc/sys/kernel/shmmni'], { encoding: 'utf8' }).trim(), '2048');
@@ -168,7 +151,7 @@ describe('refusals and rollback leave nothing behind', () => {
     assert.deepEqual(netnsFiles(), [], 'no netns left');
     assert.deepEqual(sandboxDirs(), [], 'no sandbox files left');
     assert.deepEqual((await c.runtime.listPodSandbox({})).items, []);
-    const peek = await containerdPeek(path.join(dirs.dir, 'cs', 'containerd.sock'));
+    const peek = await containerdPeek(path.join(env.dirs.dir, 'cs', 'containerd.sock'));
     try {
       assert.deepEqual((await peek.containers.list({ filters: [] })).containers.map(x => x.id), [], 'no containerd container left');
       const snaps: string[] = [];
