@@ -9,6 +9,7 @@ import { status } from '@grpc/grpc-js';
 import { cri, type PartialMessage } from '@crikit/api';
 import { createRuntime, type CriRuntime } from '@crikit/server';
 import { criClient, type CriClient } from '../support/cri-client.js';
+import { containerdPeek } from '../support/containerd-peek.js';
 import { stopRuntimeAndPods } from '../support/pod-cleanup.js';
 import { containerConfig, eventually, exited, logFile, logLines, runContainer } from '../support/container-fixture.js';
 import { podTestEnv, type PodTestEnv } from '../support/pod-env.js';
@@ -140,6 +141,20 @@ describe('security and resources, seen from inside', () => {
     await assert.rejects(c.runtime.createContainer({ podSandboxId: pod, sandboxConfig: podCfg,
       config: containerConfig('nouser', image, 'true', { linux: { securityContext: { runAsUsername: 'nobody-here' } } }) }),
       (e: { code: number; details: string }) => e.code === status.INVALID_ARGUMENT && e.details.includes('nobody-here'));
+    // The failed create undid itself: the name is free again and no snapshot or containerd container is left.
+    const peek = await containerdPeek(path.join(env.dirs.dir, 'cs', 'containerd.sock'));
+    try {
+      const before = (await peek.containers.list({ filters: [] })).containers.length;
+      const retried = await run('nouser', 'exec sleep 1000');
+      assert.equal((await peek.containers.list({ filters: [] })).containers.length, before + 1);
+      await c.runtime.removeContainer({ containerId: retried });
+      const active: string[] = [];
+      for await (const page of peek.snapshots.list({ snapshotter: 'overlayfs', filters: [] })) active.push(...page.info.filter(i => i.kind === 2).map(i => i.name));
+      const known = new Set([pod, ...(await c.runtime.listContainers({})).containers.map(x => x.id)]);
+      assert.deepEqual(active.filter(k => !known.has(k)), [], 'no snapshot without a container');
+    } finally {
+      peek.close();
+    }
   });
 
   test('capabilities, read-only rootfs and masked paths', async () => {

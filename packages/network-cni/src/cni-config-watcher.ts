@@ -78,7 +78,7 @@ export class CniConfigWatcher implements Startable {
 
   private watch(): void {
     try {
-      this.watcher = fs.watch(this.config.confDir, () => void this.rescan());
+      this.watcher = fs.watch(this.config.confDir, () => void this.rescan().catch(err => this.log.warn({ err }, 'rescan cni config dir')));
       this.watcher.on('error', () => this.fallBackToPolling());
       clearInterval(this.poll);
       this.poll = undefined;
@@ -94,7 +94,7 @@ export class CniConfigWatcher implements Startable {
     if (this.poll) return;
     this.poll = setInterval(() => {
       if (!fs.existsSync(this.config.confDir)) return;
-      void this.rescan();
+      void this.rescan().catch(err => this.log.warn({ err }, 'rescan cni config dir'));
       this.watch();
     }, 2_000);
     this.poll.unref();

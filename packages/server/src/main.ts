@@ -28,6 +28,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const log = pino({ level: args['log-level'], base: { pid: process.pid } }, pino.destination(2));
+  // A promise nobody awaited must not take the node's runtime down with it: log it as the bug it is.
+  process.on('unhandledRejection', err => log.error({ err }, 'unhandled rejection'));
 
   let input: CriConfigInput;
   try {
