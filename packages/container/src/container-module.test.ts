@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Container } from 'inversify';
+import {
+  CgroupConfig, cgroupConfigSchema, ContainerdClient, ContainerLogWriter, ContainerManager, coreModule, ImageLookup, Logger,
+  PathsConfig, RuntimesConfig, runtimesConfigSchema, silentLogger, Snapshotter, Startable,
+} from '@crikit/core';
+import { FakeContainerd, FakeImageService, FakeLogWriter } from '@crikit/core/testing';
+import { ContainerConfig, containerConfigSchema } from './container-config.js';
+import { ContainerExits } from './container-exits.js';
+import { containerModule } from './container-module.js';
+import { ContainerRecovery } from './container-recovery.js';
+import { ContainerdContainerManager } from './containerd-container-manager.js';
+
+test('containerModule binds the container manager, exit tracking and recovery, as singletons', () => {
+  const c = new Container();
+  c.bind(Logger).toConstantValue(silentLogger);
+  c.bind(ContainerdClient).toConstantValue(new FakeContainerd());
+  c.bind(ImageLookup).toConstantValue(new FakeImageService());
+  c.bind(ContainerLogWriter).toConstantValue(new FakeLogWriter());
+  c.bind(ContainerConfig).toConstantValue(containerConfigSchema.parse({}));
+  c.bind(PathsConfig).toConstantValue({ rootDir: '/tmp/crikit-test-root', stateDir: '/tmp/crikit-test-state' });
+  c.bind(RuntimesConfig).toConstantValue(runtimesConfigSchema.parse({}));
+  c.bind(CgroupConfig).toConstantValue(cgroupConfigSchema.parse({}));
+  c.bind(Snapshotter).toConstantValue('overlayfs');
+  c.load(coreModule, containerModule);
+  const manager = c.get(ContainerManager);
+  assert.ok(manager instanceof ContainerdContainerManager);
+  assert.equal(c.get(ContainerManager), manager);
+  const startables = c.getAll(Startable);
+  assert.ok(startables.some(s => s instanceof ContainerExits));
+  assert.ok(startables.some(s => s instanceof ContainerRecovery));
+});

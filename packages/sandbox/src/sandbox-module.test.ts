@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Container } from 'inversify';
+import {
+  CgroupConfig, cgroupConfigSchema, ContainerdClient, coreModule, ImageService, Logger, NetworkNamespaces, PathsConfig,
+  PodNetwork, RuntimesConfig, runtimesConfigSchema, SandboxManager, silentLogger, Snapshotter, Startable,
+} from '@crikit/core';
+import { FakeContainerd, FakeImageService, FakeNetworkNamespaces, FakePodNetwork } from '@crikit/core/testing';
+import { ContainerdSandboxManager } from './containerd-sandbox-manager.js';
+import { SandboxConfig, sandboxConfigSchema } from './sandbox-config.js';
+import { sandboxModule } from './sandbox-module.js';
+import { SandboxRecovery } from './sandbox-recovery.js';
+
+test('sandboxModule binds the sandbox manager and its recovery, as singletons', () => {
+  const c = new Container();
+  c.bind(Logger).toConstantValue(silentLogger);
+  c.bind(ContainerdClient).toConstantValue(new FakeContainerd());
+  c.bind(ImageService).toConstantValue(new FakeImageService());
+  c.bind(PodNetwork).toConstantValue(new FakePodNetwork());
+  c.bind(NetworkNamespaces).toConstantValue(new FakeNetworkNamespaces());
+  c.bind(SandboxConfig).toConstantValue(sandboxConfigSchema.parse({}));
+  c.bind(PathsConfig).toConstantValue({ rootDir: '/tmp/crikit-test-root', stateDir: '/tmp/crikit-test-state' });
+  c.bind(RuntimesConfig).toConstantValue(runtimesConfigSchema.parse({}));
+  c.bind(CgroupConfig).toConstantValue(cgroupConfigSchema.parse({}));
+  c.bind(Snapshotter).toConstantValue('overlayfs');
+  c.load(coreModule, sandboxModule);
+  const manager = c.get(SandboxManager);
+  assert.ok(manager instanceof ContainerdSandboxManager);
+  assert.equal(c.get(SandboxManager), manager);
+  assert.ok(c.getAll(Startable).some(s => s instanceof SandboxRecovery));
+});
