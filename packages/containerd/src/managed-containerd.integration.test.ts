@@ -118,18 +118,19 @@ describe('ManagedContainerd', () => {
     await first.stop(AbortSignal.timeout(15_000));
   });
 
-  it('after SIGKILL calls fail fast with UnavailableError, and work again once containerd is back', bounded, async () => {
+  it('after SIGKILL calls fail fast with UnavailableError, and containerd is restarted under the same client', bounded, async () => {
     const config = await privateConfig();
-    const first = managedContainerd(config);
-    await first.start(AbortSignal.timeout(30_000));
-    const client = new GrpcContainerdClient(config, { socketPath: first.address }, silentLogger);
+    // A restart delay long enough that the calls below surely meet a containerd that is down.
+    const managed = managedContainerd(config, { restartDelayMs: 3_000 });
+    await managed.start(AbortSignal.timeout(30_000));
+    const client = new GrpcContainerdClient(config, { socketPath: managed.address }, silentLogger);
     try {
       await client.start(AbortSignal.timeout(10_000));
       await client.containers.list({});
 
-      const pid = first.pid!;
+      const pid = managed.pid!;
       process.kill(pid, 'SIGKILL');
-      await until(() => first.pid === undefined && !alive(pid), AbortSignal.timeout(10_000));
+      await until(() => !alive(pid), AbortSignal.timeout(10_000));
 
       // A long deadline: failing with UnavailableError, not DeadlineExceededError, shows the call did not wait.
       for (let i = 0; i < 3; i++) {
@@ -140,12 +141,13 @@ describe('ManagedContainerd', () => {
       }
       assert.equal(await client.isHealthy(AbortSignal.timeout(5_000)), false);
 
-      const second = managedContainerd(config);
-      await second.start(AbortSignal.timeout(30_000));
-      await client.waitReady(AbortSignal.timeout(10_000));
+      await until(() => managed.pid !== undefined && managed.pid !== pid, AbortSignal.timeout(20_000));
+      await client.waitReady(AbortSignal.timeout(20_000));
       assert.deepEqual((await client.containers.list({})).containers, []);
       assert.equal(await client.isHealthy(AbortSignal.timeout(5_000)), true);
-      await second.stop(AbortSignal.timeout(15_000));
+      await managed.stop(AbortSignal.timeout(15_000));
+      await new Promise(r => setTimeout(r, 3_500));
+      assert.equal(managed.pid, undefined, 'a stopped containerd is not restarted');
     } finally {
       client.close();
     }

@@ -15,6 +15,8 @@ import { GrpcContainerdClient } from './grpc-containerd-client.js';
 export interface ManagedContainerdOptions {
   /** Enables containerd's own CRI plugin with these options (side-by-side benchmarks). Absent: CRI stays off. */
   readonly criPlugin?: ContainerdCriPluginOptions;
+  /** The first delay before restarting a containerd that died (doubling up to 10 s); 100 ms by default. */
+  readonly restartDelayMs?: number;
 }
 /** DI token of ManagedContainerdOptions (optional; unbound means no options). */
 export const ManagedContainerdOptions = Symbol('ManagedContainerdOptions');
@@ -53,6 +55,10 @@ export class ManagedContainerd implements Startable {
   private exited: Promise<ExitStatus> | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  /** Aborted by stop(): no restart may follow. */
+  private lifetime = new AbortController();
+  /** Restarts in a row without one that answered, for the backoff. */
+  private restarts = 0;
   /** Whether the running child has answered; an exit before that is start's to report. */
   private answered = false;
   /** The pid of a containerd adopted at start instead of spawned. */
@@ -100,6 +106,7 @@ export class ManagedContainerd implements Startable {
    */
   async start(signal: AbortSignal): Promise<void> {
     if (!this.enabled) return;
+    if (this.lifetime.signal.aborted) this.lifetime = new AbortController();
     this.starting ??= this.launch(signal).finally(() => { this.starting = undefined; });
     return this.starting;
   }
@@ -149,6 +156,7 @@ export class ManagedContainerd implements Startable {
    * sockets. Idempotent; a no-op when nothing runs.
    */
   async stop(signal: AbortSignal): Promise<void> {
+    this.lifetime.abort();
     this.stopping ??= this.terminate(signal).finally(() => { this.stopping = undefined; });
     return this.stopping;
   }
@@ -195,11 +203,34 @@ export class ManagedContainerd implements Startable {
         this.child = undefined;
         if (!this.stopping && this.answered) {
           this.log.error({ pid: child.pid, exit: describe(status), lastLines: this.lines.slice(-10) }, 'containerd exited');
+          this.restartLater();
         }
       }
       return status;
     });
     return this.exited;
+  }
+
+  /**
+   * crikit supervises the containerd it started, as systemd would: an unexpected exit is followed by
+   * a restart, with backoff (0.1 s doubling to 10 s) while restarts keep failing. Running pods are
+   * unaffected (their shims outlive containerd); the client and event monitor reconnect by themselves.
+   */
+  private restartLater(): void {
+    const delay = Math.min((this.options.restartDelayMs ?? 100) * 2 ** this.restarts, 10_000);
+    this.restarts++;
+    const lifetime = this.lifetime.signal;
+    setTimeout(() => {
+      if (lifetime.aborted) return;
+      this.start(lifetime).then(() => {
+        this.restarts = 0;
+        this.log.info({ pid: this.pid }, 'containerd restarted');
+      }, err => {
+        if (lifetime.aborted) return;
+        this.log.error({ err }, 'restart containerd');
+        this.restartLater();
+      });
+    }, delay).unref();
   }
 
   private keep(line: string): void {
