@@ -60,6 +60,21 @@ describe('crikitd with managed containerd', () => {
       err.code === status.UNIMPLEMENTED && err.details.includes('CheckpointContainer'));
   });
 
+  test('containerd killed under crikitd is restarted, and Status follows', async () => {
+    const [containerd] = children(d.proc.pid!);
+    assert.ok(containerd, 'managed containerd runs as a child');
+    process.kill(containerd, 'SIGKILL');
+    const runtimeReady = async () => (await d.client.runtime.status({})).status!.conditions.find(c => c.type === 'RuntimeReady')!.status;
+    const deadline = Date.now() + 30_000;
+    while (alive(containerd) && Date.now() < deadline) await new Promise(r => setTimeout(r, 50));
+    for (;;) {
+      const fresh = children(d.proc.pid!).filter(p => p !== containerd);
+      if (fresh.length > 0 && await runtimeReady()) break;
+      assert.ok(Date.now() < deadline, 'containerd came back and RuntimeReady is true again');
+      await new Promise(r => setTimeout(r, 200));
+    }
+  });
+
   test('a second crikitd on the same socket refuses to start and leaves the first serving', async () => {
     const second = spawnSync(process.execPath, [crikitdMain, '--socket', d.socket], { encoding: 'utf8', timeout: 30_000 });
     assert.notEqual(second.status, 0);
