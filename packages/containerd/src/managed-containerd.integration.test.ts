@@ -97,13 +97,15 @@ describe('ManagedContainerd', () => {
 
   it('adopts the containerd an earlier (killed) crikit left running, and stops it', bounded, async () => {
     const config = await privateConfig();
-    const first = managedContainerd(config);
+    // `first` stands for a crikit that was SIGKILLed: it must not restart the containerd `second` stops.
+    const first = managedContainerd(config, { restartDelayMs: 60_000 });
     await first.start(AbortSignal.timeout(30_000));
     const pid = first.pid!;
     const second = managedContainerd(config);
     await second.start(AbortSignal.timeout(30_000));
     assert.equal(second.pid, pid, 'the running containerd was adopted, not a new one spawned');
     await second.stop(AbortSignal.timeout(15_000));
+    await first.stop(AbortSignal.timeout(15_000));
     assert.equal(alive(pid), false);
     assert.equal(existsSync(second.address), false);
   });
@@ -206,8 +208,8 @@ describe('ManagedContainerd', () => {
     // Ignores SIGTERM, so stop has to escalate to SIGKILL.
     const binary = await fakeBinary(config, 'trap "" TERM\necho waiting >&2\nwhile true; do sleep 1; done');
     const managed = managedContainerd(containerdConfigSchema.parse({ ...config, managed: { ...config.managed, binary } }));
-    const started = managed.start(AbortSignal.timeout(10_000));
-    await until(() => managed.pid !== undefined, AbortSignal.timeout(5_000));
+    const started = managed.start(AbortSignal.timeout(30_000));
+    await until(() => managed.pid !== undefined, AbortSignal.timeout(10_000));
     const pid = managed.pid!;
     await assert.rejects(started, (err: unknown) => {
       assert.ok(err instanceof UnavailableError);
