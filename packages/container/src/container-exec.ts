@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { inject, injectable } from 'inversify';
 import { Any } from '@crikit/api';
 import {
-  ContainerdClient, ContainerStore, DeadlineExceededError, FailedPreconditionError, fromSpecAny, InvalidArgumentError,
+  ContainerdClient, ContainerStore, deadline, DeadlineExceededError, FailedPreconditionError, fromSpecAny, InvalidArgumentError,
   isNotFound, killTask, Logger, Signals, type ContainerId, type ExecSyncResult,
 } from '@crikit/core';
 import { ContainerConfig } from './container-config.js';
@@ -39,17 +39,19 @@ export class ContainerExec {
       await this.containerd.tasks.exec({ ...call, stdin: '', stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: false,
         spec: Any.fromPartial({ typeUrl: processTypeUrl, value: Buffer.from(JSON.stringify(processSpec)) }) }, { signal });
       // CRI: a timeout of 0 means none.
-      const deadline = timeoutSeconds > 0 ? AbortSignal.any([signal, AbortSignal.timeout(timeoutSeconds * 1000)]) : signal;
-      const waiting = this.containerd.tasks.wait(call, { signal: deadline });
+      const limit = deadline(signal, timeoutSeconds > 0 ? timeoutSeconds * 1000 : 2 ** 31 - 1);
+      const waiting = this.containerd.tasks.wait(call, { signal: limit.signal });
       await this.containerd.tasks.start(call, { signal });
       let exit;
       try {
         exit = await waiting;
       } catch (err) {
-        if (signal.aborted || !deadline.aborted) throw err;
+        if (signal.aborted || !limit.signal.aborted) throw err;
         await killTask(this.containerd, id, Signals.SIGKILL, { execId, signal: AbortSignal.timeout(10_000) });
         await this.containerd.tasks.wait(call, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
         throw new DeadlineExceededError(`${what}: command timed out after ${timeoutSeconds}s and was killed`, { cause: err });
+      } finally {
+        limit.dispose();
       }
       return { stdout: await stdout, stderr: await stderr, exitCode: exit.exitStatus };
     } finally {

@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import {
-  ignoreNotFound,   ContainerdClient, ContainerLogWriter, ContainerStore, deleteTask, destroyTask, FailedPreconditionError, getTask, isLive,
+  ignoreNotFound,   ContainerdClient, ContainerLogWriter, ContainerStore, deadline, deleteTask, destroyTask, FailedPreconditionError, getTask, isLive,
   killTask, Logger, RuntimeEventBus, SandboxStore, Signals, Snapshotter, waitTask, type ContainerId, type ContainerRecord,
 } from '@crikit/core';
 import { ContainerExits } from './container-exits.js';
@@ -82,10 +82,11 @@ export class ContainerLifecycle {
     const record = this.store.find(id);
     if (!record || record.status.state !== 'running') return;
     if (timeoutSeconds > 0) {
-      const graceful = AbortSignal.any([signal, AbortSignal.timeout(timeoutSeconds * 1000)]);
-      const waiting = waitTask(this.containerd, id, graceful).catch(() => undefined);
+      const graceful = deadline(signal, timeoutSeconds * 1000);
+      const waiting = waitTask(this.containerd, id, graceful.signal).catch(() => undefined);
       await killTask(this.containerd, id, signalNumber(record.metadata.stopSignal), { signal });
       const exited = await waiting;
+      graceful.dispose();
       if (exited || !(await this.isRunning(id, signal))) {
         await this.exits.record(id, exited?.exitStatus ?? 0, nsOf(exited?.exitedAt));
         return;

@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { inject, injectable } from 'inversify';
 import { content, methodPath, type MessageType, type MethodDefinition, type ServiceDefinition } from '@crikit/api';
 import {
-  abortError, containerdServices, CriError, DeadlineExceededError, FailedPreconditionError, InvalidArgumentError,
+  abortError, containerdServices, CriError, deadline, DeadlineExceededError, FailedPreconditionError, InvalidArgumentError,
   Logger, StartOrder, UnavailableError,
   type CallOptions, type ContainerdClient, type ContainerdServices, type DuplexCall, type Startable,
 } from '@crikit/core';
@@ -106,7 +106,8 @@ export class GrpcContainerdClient implements ContainerdClient, Startable {
   /** Opens the channel and waits up to `connectTimeoutMs` for containerd to answer. @throws UnavailableError */
   async start(signal: AbortSignal): Promise<void> {
     this.channel('containerd client start');
-    await this.waitReady(AbortSignal.any([signal, AbortSignal.timeout(this.config.connectTimeoutMs)]));
+    const limit = deadline(signal, this.config.connectTimeoutMs);
+    await this.waitReady(limit.signal).finally(() => limit.dispose());
     this.log.debug({ socket: this.address.socketPath, namespace: this.namespace }, 'containerd answers');
   }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inject, injectable, optional } from 'inversify';
 import {
-  abortError, CriError, FailedPreconditionError, Logger, StartOrder, throwIfAborted, UnavailableError, type Startable,
+  abortError, CriError, deadline, FailedPreconditionError, Logger, StartOrder, throwIfAborted, UnavailableError, type Startable,
 } from '@crikit/core';
 import { ContainerdConfig } from './containerd-config.js';
 import { containerdToml, type ContainerdCriPluginOptions } from './containerd-toml.js';
@@ -135,7 +135,8 @@ export class ManagedContainerd implements Startable {
     });
     const probe = new GrpcContainerdClient(this.config, { socketPath: this.address }, this.log);
     try {
-      await probe.waitReady(AbortSignal.any([signal, AbortSignal.timeout(startTimeoutMs), exitedEarly.signal]));
+      const limit = deadline([signal, exitedEarly.signal], startTimeoutMs);
+      await probe.waitReady(limit.signal).finally(() => limit.dispose());
       this.answered = true;
       if (this.pid !== undefined) await writeFile(this.pidFile, String(this.pid));
       this.log.info({ pid: this.pid, address: this.address, criPlugin: Boolean(this.options.criPlugin) },
@@ -166,8 +167,10 @@ export class ManagedContainerd implements Startable {
     const { child, exited } = this;
     if (!child || !exited) return;
     child.kill('SIGTERM');
-    const graceful = AbortSignal.any([signal, AbortSignal.timeout(this.config.managed.stopTimeoutMs)]);
-    if (!(await settlesBefore(exited, graceful))) {
+    const graceful = deadline(signal, this.config.managed.stopTimeoutMs);
+    const settled = await settlesBefore(exited, graceful.signal);
+    graceful.dispose();
+    if (!settled) {
       this.log.warn({ pid: child.pid }, 'containerd ignored SIGTERM; sending SIGKILL');
       child.kill('SIGKILL');
       if (!(await settlesBefore(exited, AbortSignal.timeout(killWaitMs)))) {
@@ -267,7 +270,10 @@ export class ManagedContainerd implements Startable {
       return !alive();
     };
     try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
-    if (!(await gone(AbortSignal.any([signal, AbortSignal.timeout(this.config.managed.stopTimeoutMs)])))) {
+    const graceful = deadline(signal, this.config.managed.stopTimeoutMs);
+    const exited = await gone(graceful.signal);
+    graceful.dispose();
+    if (!exited) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
       await gone(AbortSignal.timeout(killWaitMs));
     }

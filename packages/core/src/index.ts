@@ -48,3 +48,4 @@ export * from './config/snapshotter.js';
 export * from './oci/index.js';
 export * from './config/sandbox-paths.js';
 export * from './containerd/lease.js';
+export * from './util/deadline.js';

@@ -1,5 +1,5 @@
 import type { Container } from 'inversify';
-import { Startable, type Logger } from '@crikit/core';
+import { deadline, Startable, type Logger } from '@crikit/core';
 import { CriGrpcServer } from './cri-grpc-server.js';
 import type { CriConfig } from './cri-config.js';
 import { ReadinessGate } from './grpc/rpc-wrapper.js';
@@ -44,7 +44,8 @@ export class CriRuntime {
   /** Drains and stops. Idempotent; never throws (failures are logged). */
   async stop(signal: AbortSignal): Promise<void> {
     const server = this.container.get(CriGrpcServer);
-    await server.shutdown(AbortSignal.any([signal, AbortSignal.timeout(this.config.server.shutdownTimeoutMs)]));
+    const limit = deadline(signal, this.config.server.shutdownTimeoutMs);
+    await server.shutdown(limit.signal).finally(() => limit.dispose());
     this.container.get(ReadinessGate).close();
     for (const s of this.started.reverse()) {
       try {
