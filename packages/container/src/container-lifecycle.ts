@@ -1,7 +1,8 @@
 import { inject, injectable } from 'inversify';
 import {
-  ignoreNotFound,   ContainerdClient, ContainerLogWriter, ContainerStore, deadline, deleteTask, destroyTask, FailedPreconditionError, getTask, isLive,
-  killTask, Logger, RuntimeEventBus, SandboxStore, Signals, Snapshotter, waitTask, type ContainerId, type ContainerRecord,
+  ContainerdClient, ContainerLogWriter, ContainerStore, deadline, deleteTask, destroyTask, FailedPreconditionError,
+  getTask, ignoreNotFound, isLive, killTask, Logger, RuntimeEventBus, SandboxStore, Signals, Snapshotter, waitTask,
+  type ContainerId, type ContainerRecord,
 } from '@crikit/core';
 import { ContainerExits } from './container-exits.js';
 import { ContainerIo, type ProcessIo } from './container-io.js';

@@ -4,7 +4,8 @@ import { cri } from '@crikit/api';
 import {
   CgroupConfig, CleanupStack, ContainerdClient, containerdRuntime, CrikitKeys, destroyTask, encodeSandboxMetadata,
   encodeSandboxStatus, ImageService, initialSandboxStatus, InvalidArgumentError, jsonAny, Logger, NetworkNamespaces,
-  PathsConfig, PodNetwork, sandboxPaths, readOwnOomScoreAdj, Snapshotter, RuntimeEventBus, runtimeHandler, RuntimesConfig, SandboxStore, sandboxName, sandboxRecordOf,
+  PathsConfig, PodNetwork, readOwnOomScoreAdj, RuntimeEventBus, runtimeHandler, RuntimesConfig, sandboxName, sandboxPaths,
+  sandboxRecordOf, SandboxStore, Snapshotter,
   type ImageRecord, type SandboxId, type SandboxMetadata, type SandboxRecord,
 } from '@crikit/core';
 import { checkSysctls } from './sysctl-policy.js';

@@ -1,7 +1,7 @@
 import { inject, injectable, optional } from 'inversify';
 import {
-  ignoreNotFound,   ContainerdClient, ContainerManager, ContainerStore, CrikitKeys, destroyTask, encodeSandboxStatus,
-  Logger, NetworkNamespaces, PathsConfig, sandboxPaths, PodNetwork, RuntimeEventBus, SandboxStore, Snapshotter,
+  ContainerdClient, ContainerManager, ContainerStore, CrikitKeys, destroyTask, encodeSandboxStatus, ignoreNotFound,
+  Logger, NetworkNamespaces, PathsConfig, PodNetwork, RuntimeEventBus, sandboxPaths, SandboxStore, Snapshotter,
   writeExtension, type SandboxId, type SandboxRecord,
 } from '@crikit/core';
 import { removeSandboxFiles, removeSandboxState } from './sandbox-files.js';
