@@ -3,7 +3,7 @@ import path from 'node:path';
 import { inject, injectable } from 'inversify';
 import { cri } from '@crikit/api';
 import {
-  CleanupStack, containerName, containerdRuntime, ContainerdClient, ContainerStore, containerRecordOf, CrikitKeys,
+  nowNs, CleanupStack, containerName, containerdRuntime, ContainerdClient, ContainerStore, containerRecordOf, CrikitKeys,
   encodeContainerMetadata, encodeContainerStatus, FailedPreconditionError, ImageLookup, initialContainerStatus,
   InvalidArgumentError, jsonAny, loadLocalhostSeccompProfile, Logger, PathsConfig, RuntimeEventBus, runtimeHandler,
   RuntimesConfig, sandboxPaths, SandboxStore, Snapshotter, toSpecAny, CgroupConfig, withLease,
@@ -78,7 +78,7 @@ export class ContainerCreator {
           imageId: image.metadata.id,
           logPath: sandbox.metadata.config.logDirectory && config.logPath ? path.join(sandbox.metadata.config.logDirectory, config.logPath) : '',
           stopSignal: image.metadata.spec.config.StopSignal ?? '',
-          createdAt: BigInt(Date.now()) * 1_000_000n,
+          createdAt: nowNs(),
           user: spec.process?.user ? { uid: spec.process.user.uid, gid: spec.process.user.gid, additionalGids: spec.process.user.additionalGids ?? [] } : undefined,
         };
         const status = { ...initialContainerStatus, resources: config.linux?.resources ? cri.ContainerResources.fromPartial({ linux: config.linux.resources }) : undefined };

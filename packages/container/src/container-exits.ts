@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import {
-  ContainerdClient, ContainerdEventMonitor, ContainerLogWriter, ContainerStore, CrikitKeys, deleteTask,
+  nowNs, ContainerdClient, ContainerdEventMonitor, ContainerLogWriter, ContainerStore, CrikitKeys, deleteTask,
   encodeContainerStatus, Logger, RuntimeEventBus, StartOrder, writeExtension,
   type ContainerId, type ContainerRecord, type Startable, type TaskExit,
 } from '@crikit/core';
@@ -73,7 +73,7 @@ export class ContainerExits implements Startable {
     const reason = this.oomKilled.delete(id) ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
     const record = this.store.update(id, s => ({
       ...s, state: 'exited', pid: 0, exitCode, reason,
-      finishedAt: exitedAt > 0n ? exitedAt : BigInt(Date.now()) * 1_000_000n,
+      finishedAt: exitedAt > 0n ? exitedAt : nowNs(),
     }));
     await deleteTask(this.containerd, id, signal).catch(err => this.log.warn({ container: id, err }, 'delete exited task'));
     await this.persist(record, signal);

@@ -1,14 +1,12 @@
 import { inject, injectable } from 'inversify';
 import {
-  ContainerdClient, ContainerLogWriter, ContainerStore, deadline, deleteTask, destroyTask, FailedPreconditionError,
+  nowNs, timestampNs, ContainerdClient, ContainerLogWriter, ContainerStore, deadline, deleteTask, destroyTask, FailedPreconditionError,
   getTask, ignoreNotFound, isLive, killTask, Logger, RuntimeEventBus, SandboxStore, Signals, Snapshotter, waitTask,
   type ContainerId, type ContainerRecord,
 } from '@crikit/core';
 import { ContainerExits } from './container-exits.js';
 import { ContainerIo, type ProcessIo } from './container-io.js';
 import { signalNumber } from './signals.js';
-
-const nsOf = (t: { seconds: bigint; nanos: number } | undefined): bigint => (t ? t.seconds * 1_000_000_000n + BigInt(t.nanos) : 0n);
 
 /** StartContainer, StopContainer and RemoveContainer on containerd tasks. */
 @injectable()
@@ -40,7 +38,7 @@ export class ContainerLifecycle {
       const { mounts } = await this.containerd.snapshots.mounts({ snapshotter: this.snapshotter, key: id }, { signal });
       await this.containerd.tasks.create({ containerId: id, rootfs: mounts, stdin: io.paths.stdin, stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: tty }, { signal });
       const { pid } = await this.containerd.tasks.start({ containerId: id }, { signal });
-      const now = BigInt(Date.now()) * 1_000_000n;
+      const now = nowNs();
       // A process that exits at once may have been recorded as exited already: keep that.
       const started = this.store.update(id, s => (s.state === 'exited'
         ? { ...s, startedAt: s.finishedAt < now ? s.finishedAt : now }
@@ -55,7 +53,7 @@ export class ContainerLifecycle {
       await destroyTask(this.containerd, id, cleanup).catch(() => undefined);
       await this.logs.close(id, cleanup).catch(() => undefined);
       await this.io.remove(id);
-      const failed = this.store.update(id, s => ({ ...s, state: 'exited', pid: 0, exitCode: 128, reason: 'StartError', message: (err as Error).message, finishedAt: BigInt(Date.now()) * 1_000_000n }));
+      const failed = this.store.update(id, s => ({ ...s, state: 'exited', pid: 0, exitCode: 128, reason: 'StartError', message: (err as Error).message, finishedAt: nowNs() }));
       await this.exits.persist(failed, cleanup).catch(() => undefined);
       throw err;
     }
@@ -89,7 +87,7 @@ export class ContainerLifecycle {
       const exited = await waiting;
       graceful.dispose();
       if (exited || !(await this.isRunning(id, signal))) {
-        await this.exits.record(id, exited?.exitStatus ?? 0, nsOf(exited?.exitedAt));
+        await this.exits.record(id, exited?.exitStatus ?? 0, timestampNs(exited?.exitedAt));
         return;
       }
       this.log.info({ container: id, timeoutSeconds }, 'stop timeout passed; killing');
@@ -97,7 +95,7 @@ export class ContainerLifecycle {
     const waiting = waitTask(this.containerd, id, signal);
     await killTask(this.containerd, id, Signals.SIGKILL, { all: true, signal });
     const exited = await waiting;
-    await this.exits.record(id, exited?.exitStatus ?? 137, nsOf(exited?.exitedAt));
+    await this.exits.record(id, exited?.exitStatus ?? 137, timestampNs(exited?.exitedAt));
   }
 
   /** Kills, then removes everything the container has. CRI: RemoveContainer is idempotent. */

@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import {
-  ContainerdClient, ContainerStore, CrikitKeys, getTask, isLive, Logger, parseJsonAny, recoverContainerRecord,
+  timestampNs, ContainerdClient, ContainerStore, CrikitKeys, getTask, isLive, Logger, parseJsonAny, recoverContainerRecord,
   StartOrder, type ContainerId, type Startable,
 } from '@crikit/core';
 import { taskTypes } from '@crikit/api';
@@ -47,8 +47,7 @@ export class ContainerRecovery implements Startable {
       } else if (record.status.state === 'running') {
         // It exited while crikit was down: the task keeps its exit status until deleted.
         const stopped = task?.status === taskTypes.Status.STOPPED;
-        const at = task?.exitedAt ? task.exitedAt.seconds * 1_000_000_000n + BigInt(task.exitedAt.nanos) : 0n;
-        await this.exits.record(id, stopped ? task!.exitStatus : 255, at);
+        await this.exits.record(id, stopped ? task!.exitStatus : 255, timestampNs(task?.exitedAt));
       }
     }
     this.log.info({ containers: containers.length }, 'containers recovered');

@@ -118,6 +118,16 @@ export class ContentWriter {
     await this.write(ref, target, async offset => Readable.from([data.subarray(offset)]), options);
   }
 
+  /**
+   * Stores a small blob held in memory (manifest, index, config) with `labels`; when it is already
+   * there, only its labels are set. Written after the layers, so GC labels only ever point at
+   * content that is present.
+   */
+  async store(ref: string, target: BlobTarget, data: Buffer, options: ContentWriteOptions): Promise<void> {
+    if (await this.has(target.digest, options.signal)) await this.setLabels(target.digest, options.labels ?? {}, options.signal);
+    else await this.writeBuffer(ref, target, data, options);
+  }
+
   /** Reads a whole blob (a config or manifest: small). */
   async read(digest: string, signal: AbortSignal): Promise<Buffer> {
     const parts: Buffer[] = [];

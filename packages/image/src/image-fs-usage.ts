@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import type { cri } from '@crikit/api';
-import { ContainerdClient, KeyedSingleFlight, NotFoundError } from '@crikit/core';
+import { nowNs, ContainerdClient, KeyedSingleFlight, NotFoundError } from '@crikit/core';
 import { ImageConfig } from './image-config.js';
 
 /** How long a measurement is reused: summing every snapshot's usage is one RPC per snapshot. */
@@ -47,7 +47,7 @@ export class ImageFsUsage {
       }
     }
     const usage: cri.FilesystemUsage = {
-      timestamp: BigInt(Date.now()) * 1_000_000n,
+      timestamp: nowNs(),
       fsId: { mountpoint: this.mountpoint },
       usedBytes: { value: bytes },
       inodesUsed: { value: inodes },

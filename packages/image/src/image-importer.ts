@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { inject, injectable } from 'inversify';
-import { ContainerdClient, decodeOciImageConfig, ImageStore, Logger, RuntimeEventBus, type ImageRecord } from '@crikit/core';
+import { ContainerdClient, decodeOciImageConfig, ImageStore, Logger, RuntimeEventBus, withLease, type ImageRecord } from '@crikit/core';
 import { readEntry, walkArchive } from './archive-reader.js';
 import { planArchive, type ArchiveImage } from './archive-plan.js';
 import { ContentWriter } from './content-writer.js';
@@ -50,16 +49,12 @@ export class ImageImporter {
       if (entry.size <= smallFileBytes) small.set(entry.path, await readEntry(entry));
     });
     const plan = planArchive(file, small, sizes);
-    const lease = `crikit-import-${randomBytes(8).toString('hex')}`;
-    await this.containerd.leases.create({ id: lease, labels: { 'containerd.io/gc.expire': new Date(Date.now() + 3_600_000).toISOString() } }, { signal });
-    try {
+    return withLease(this.containerd, 'import', this.log, signal, async lease => {
       await this.writeLayers(file, plan, lease, signal);
       const records: ImageRecord[] = [];
       for (const image of plan) records.push(await this.finish(file, image, lease, signal));
       return records;
-    } finally {
-      await this.containerd.leases.delete({ id: lease }, { signal: AbortSignal.timeout(30_000) }).catch(err => this.log.warn({ lease, err }, 'delete import lease'));
-    }
+    });
   }
 
   // Second pass: stream every layer blob the plan needs into the content store.
@@ -88,10 +83,8 @@ export class ImageImporter {
     const diffIds = spec.rootfs?.diff_ids ?? [];
     const chain = await this.unpacker.unpack(manifest.layers.map((blob, i) => ({ blob, diffId: diffIds[i]! })), { lease, signal, what: `import ${file}` });
     const labels = gcLabels({ manifest, manifestDesc, top, topIsIndex: top.digest !== manifestDesc.digest, snapshotter: this.config.snapshotter, chainId: chain[chain.length - 1] ?? '' });
-    const write = async (desc: { digest: string; size: number }, extra: Record<string, string>): Promise<void> => {
-      if (await this.blobs.has(desc.digest, signal)) await this.blobs.setLabels(desc.digest, extra, signal);
-      else await this.blobs.writeBuffer(`import-${desc.digest}`, desc, image.smallBlobs.get(desc.digest)!, { lease, labels: extra, signal });
-    };
+    const write = (desc: { digest: string; size: number }, labels: Record<string, string>): Promise<void> =>
+      this.blobs.store(`import-${desc.digest}`, desc, image.smallBlobs.get(desc.digest)!, { lease, labels, signal });
     await write(manifest.config, labels.config);
     await write(manifestDesc, labels.manifest);
     if (top.digest !== manifestDesc.digest) await write(top, labels.index);

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'inversify';
 import {
-  ContainerdClient, decodeOciImageConfig, FailedPreconditionError, Logger, RuntimeEventBus, type ImageRecord,
+  ContainerdClient, decodeOciImageConfig, FailedPreconditionError, Logger, RuntimeEventBus, withLease, type ImageRecord,
 } from '@crikit/core';
 import { ContentWriter } from './content-writer.js';
 import { ImageConfig } from './image-config.js';
@@ -47,10 +46,8 @@ export class ImagePuller {
     const { credentials } = options;
     const what = `pull "${ref.toString()}"`;
     const started = Date.now();
-    const lease = `crikit-pull-${randomBytes(8).toString('hex')}`;
-    // The expiry label makes containerd drop the lease on its own if crikit dies mid-pull.
-    await this.containerd.leases.create({ id: lease, labels: { 'containerd.io/gc.expire': new Date(Date.now() + 3_600_000).toISOString() } }, { signal });
-    try {
+    // The lease holds what the pull writes until the image is recorded; it expires by itself should crikit die.
+    return withLease(this.containerd, 'pull', this.log, signal, async lease => {
       const call = { signal, credentials };
       const top = await this.registry.resolve(ref, call);
       const topBytes = await this.registry.fetchManifest(ref, top, call);
@@ -76,19 +73,16 @@ export class ImagePuller {
       const chain = await this.fetchAndUnpack(ref, layers, { lease, credentials, signal, what });
       const labels = gcLabels({ manifest, manifestDesc, top, topIsIndex: parsed.kind === 'index', snapshotter: this.config.snapshotter, chainId: chain[chain.length - 1] ?? '' });
       const source = { [`containerd.io/distribution.source.${ref.registry}`]: ref.repository };
-      await this.store(`config-${manifest.config.digest}`, manifest.config, configBytes, { ...labels.config, ...source }, lease, signal);
-      await this.store(`manifest-${manifestDesc.digest}`, manifestDesc, manifestBytes, { ...labels.manifest, ...source }, lease, signal);
-      if (parsed.kind === 'index') await this.store(`index-${top.digest}`, top, topBytes, { ...labels.index, ...source }, lease, signal);
+      await this.blobs.store(`config-${manifest.config.digest}`, manifest.config, configBytes, { lease, signal, labels: { ...labels.config, ...source } });
+      await this.blobs.store(`manifest-${manifestDesc.digest}`, manifestDesc, manifestBytes, { lease, signal, labels: { ...labels.manifest, ...source } });
+      if (parsed.kind === 'index') await this.blobs.store(`index-${top.digest}`, top, topBytes, { lease, signal, labels: { ...labels.index, ...source } });
 
       const names = imageNames(ref, top.digest);
       await recordImage(this.containerd, [...names.repoTags, ...names.repoDigests, manifest.config.digest], top, { pinned: options.pin, signal });
       const record = imageRecordFrom({ manifest, manifestSize: manifestBytes.length, spec, ...names, pinned: options.pin });
       this.log.info({ image: ref.toString(), id: record.metadata.id, size: record.metadata.size, ms: Date.now() - started }, 'image pulled');
       return record;
-    } finally {
-      await this.containerd.leases.delete({ id: lease }, { signal: AbortSignal.timeout(30_000) })
-        .catch(err => this.log.warn({ lease, err }, 'delete pull lease'));
-    }
+    });
   }
 
   /**
@@ -157,12 +151,6 @@ export class ImagePuller {
     return Buffer.concat(parts);
   }
 
-  // Small blobs are written (or re-labelled, when present) after the layers, so that their GC labels
-  // only ever point at content that is already there.
-  private async store(ingestRef: string, desc: Descriptor, data: Buffer, labels: Record<string, string>, lease: string, signal: AbortSignal): Promise<void> {
-    if (await this.blobs.has(desc.digest, signal)) await this.blobs.setLabels(desc.digest, labels, signal);
-    else await this.blobs.writeBuffer(ingestRef, desc, data, { lease, labels, signal });
-  }
 }
 
 /** A promise settled from outside (Promise.withResolvers is Node 22). Its rejection counts as handled. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'inversify';
 import { cri } from '@crikit/api';
 import {
-  CgroupConfig, CleanupStack, ContainerdClient, containerdRuntime, CrikitKeys, destroyTask, encodeSandboxMetadata,
+  nowNs, CgroupConfig, CleanupStack, ContainerdClient, containerdRuntime, CrikitKeys, destroyTask, encodeSandboxMetadata,
   encodeSandboxStatus, ImageService, initialSandboxStatus, InvalidArgumentError, jsonAny, Logger, NetworkNamespaces,
   PathsConfig, PodNetwork, readOwnOomScoreAdj, RuntimeEventBus, runtimeHandler, RuntimesConfig, sandboxName, sandboxPaths,
   sandboxRecordOf, SandboxStore, Snapshotter,
@@ -81,7 +81,7 @@ export class SandboxRunner {
 
       const metadata: SandboxMetadata = {
         version: 1, id, name: sandboxName(meta), config, runtimeHandler: request.runtimeHandler, netnsPath,
-        createdAt: BigInt(Date.now()) * 1_000_000n,
+        createdAt: nowNs(),
       };
       const specConfig = config.linux ? { ...config, linux: { ...config.linux, sysctls } } : config;
       const spec = await pauseSpec({ id, config: specConfig, image: pause, imageName: this.config.sandboxImage, files, netnsPath, settings: await this.specSettings() });

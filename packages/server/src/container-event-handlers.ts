@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import { cri, type PartialMessage } from '@crikit/api';
-import { ContainerStore, RuntimeEventBus, SandboxStore, type ContainerRecord } from '@crikit/core';
+import { nowNs, ContainerStore, RuntimeEventBus, SandboxStore, type ContainerRecord } from '@crikit/core';
 import type { ServiceHandlers } from './grpc/define-service.js';
 import type { CriHandlerGroup } from './cri-handler-group.js';
 import { toCriContainerStatus } from './container-views.js';
@@ -65,7 +65,7 @@ export class ContainerEventHandlers implements CriHandlerGroup {
     // A removed container is no longer in the store: its last snapshot still describes it.
     if (type === cri.ContainerEventType.CONTAINER_DELETED_EVENT) statuses.push(toCriContainerStatus(record));
     return {
-      containerId: record.metadata.id, containerEventType: type, createdAt: BigInt(Date.now()) * 1_000_000n,
+      containerId: record.metadata.id, containerEventType: type, createdAt: nowNs(),
       podSandboxStatus: sandbox ? toCriStatus(sandbox) : undefined,
       containersStatuses: statuses,
     };

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import { cri, type PartialMessage } from '@crikit/api';
 import {
-  PodNetwork, SandboxManager, SandboxStore, toCriSandboxState, type SandboxId, type SandboxRecord,
+  nowNs, PodNetwork, SandboxManager, SandboxStore, toCriSandboxState, type SandboxId, type SandboxRecord,
 } from '@crikit/core';
 import type { ServiceHandlers } from './grpc/define-service.js';
 import type { CriHandlerGroup } from './cri-handler-group.js';
@@ -37,7 +37,7 @@ export class SandboxHandlers implements CriHandlerGroup {
       podSandboxStatus: async (req, signal) => {
         const id = this.store.get(required(req.podSandboxId, 'pod_sandbox_id')).metadata.id;
         const { record, info } = await this.sandboxes.status(id, { verbose: req.verbose }, signal);
-        return { status: toCriStatus(record), info: { ...info }, timestamp: BigInt(Date.now()) * 1_000_000n };
+        return { status: toCriStatus(record), info: { ...info }, timestamp: nowNs() };
       },
       listPodSandbox: async req => ({ items: this.sandboxes.list(req.filter).map(toCriSandbox) }),
       streamPodSandboxes: async function* (this: void, req) {

@@ -1,4 +1,5 @@
 import { taskEvents, unpackAny, type types } from '@crikit/api';
+import { timestampNs } from '../util/time.js';
 
 /** A task or exec process exited (containerd `/tasks/exit`). */
 export interface TaskExit {
@@ -26,8 +27,7 @@ export function decodeTaskEvent(envelope: types.Envelope): { kind: 'exit'; exit:
   if (envelope.topic === taskEventTopics.exit) {
     const e = unpackAny(envelope.event, 'containerd.events.TaskExit', taskEvents.TaskExit);
     if (!e) return undefined;
-    const at = e.exitedAt ? e.exitedAt.seconds * 1_000_000_000n + BigInt(e.exitedAt.nanos) : 0n;
-    return { kind: 'exit', exit: { containerId: e.containerId, id: e.id, pid: e.pid, exitStatus: e.exitStatus, exitedAt: at } };
+    return { kind: 'exit', exit: { containerId: e.containerId, id: e.id, pid: e.pid, exitStatus: e.exitStatus, exitedAt: timestampNs(e.exitedAt) } };
   }
   if (envelope.topic === taskEventTopics.oom) {
     const e = unpackAny(envelope.event, 'containerd.events.TaskOOM', taskEvents.TaskOOM);
