@@ -130,7 +130,7 @@ export class ContainerCreator {
         supportsRecursiveReadOnly: false,
         swapControllerAvailable: facts.swapControllerAvailable, hugetlbControllerAvailable: facts.hugetlbControllerAvailable,
         nodeHostname: facts.hostname, deviceOwnershipFromSecurityContext: this.config.deviceOwnershipFromSecurityContext,
-        knownCapabilities: facts.knownCapabilities, containerdNamespace: this.containerd.namespace,
+        hostCapabilities: facts.boundingCapabilities, containerdNamespace: this.containerd.namespace,
       },
     });
   }

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Container } from 'inversify';
 import {
   CgroupConfig, cgroupConfigSchema, ContainerdClient, ContainerLogWriter, ContainerManager, coreModule, ImageLookup, Logger,
-  PathsConfig, RuntimesConfig, runtimesConfigSchema, silentLogger, Snapshotter, Startable,
+  PathsConfig, RuntimeFeatures, RuntimesConfig, runtimesConfigSchema, silentLogger, Snapshotter, Startable,
 } from '@crikit/core';
 import { FakeContainerd, FakeImageService, FakeLogWriter } from '@crikit/core/testing';
 import { ContainerConfig, containerConfigSchema } from './container-config.js';
@@ -11,6 +11,8 @@ import { ContainerExits } from './container-exits.js';
 import { containerModule } from './container-module.js';
 import { ContainerRecovery } from './container-recovery.js';
 import { ContainerdContainerManager } from './containerd-container-manager.js';
+import { HostFactsProvider } from './host-facts-provider.js';
+import { ProbedRuntimeFeatures } from './runtime-features/probed-runtime-features.js';
 
 test('containerModule binds the container manager, exit tracking and recovery, as singletons', () => {
   const c = new Container();
@@ -30,4 +32,8 @@ test('containerModule binds the container manager, exit tracking and recovery, a
   const startables = c.getAll(Startable);
   assert.ok(startables.some(s => s instanceof ContainerExits));
   assert.ok(startables.some(s => s instanceof ContainerRecovery));
+  // Host facts and runtime features are detected at start-up.
+  assert.ok(startables.some(s => s instanceof HostFactsProvider));
+  assert.ok(c.get(RuntimeFeatures) instanceof ProbedRuntimeFeatures);
+  assert.ok(startables.includes(c.get(ProbedRuntimeFeatures)));
 });

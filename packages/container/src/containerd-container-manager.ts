@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import { Any, cri } from '@crikit/api';
 import {
-  ContainerdClient, ContainerLogWriter, ContainerStore, FailedPreconditionError, fromSpecAny, getTask, matchesContainerFilter,
+  ContainerdClient, ContainerLogWriter, ContainerStore, FailedPreconditionError, fromSpecAny, matchesContainerFilter, taskInfo,
   toSpecAny, type ContainerCreateRequest, type ContainerId, type ContainerManager, type ContainerRecord,
   type ContainerResourcesUpdate, type ContainerStatusOptions, type ContainerStatusResult, type ExecSyncResult,
 } from '@crikit/core';
@@ -48,10 +48,12 @@ export class ContainerdContainerManager implements ContainerManager {
     const record = this.store.get(id);
     if (!options.verbose) return { record, info: {} };
     const container = await this.containerd.containers.get({ id }, { signal }).then(r => r.container).catch(() => undefined);
-    const task = await getTask(this.containerd, id, signal).catch(() => undefined);
+    const task = await taskInfo(this.containerd, id, signal);
     const info = {
       sandboxID: record.metadata.sandboxId,
-      pid: task?.pid ?? 0,
+      pid: task.pid,
+      // Not in containerd's container info; shown as its sandbox info shows it: a word, '' without a task.
+      processStatus: task.processStatus,
       removing: false,
       snapshotKey: container?.snapshotKey ?? '',
       snapshotter: container?.snapshotter ?? '',

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import { knownCapabilities, readOwnOomScoreAdj } from '@crikit/core';
+import { boundingCapabilitiesOf, knownCapabilities, readOwnOomScoreAdj } from '@crikit/core';
 
 /** What this node can do, detected once: container specs depend on it. Never faked (DEVELOPERS: detect, don't assume). */
 export interface HostFacts {
@@ -10,12 +10,20 @@ export interface HostFacts {
   readonly hugetlbControllerAvailable: boolean;
   readonly ownOomScoreAdj: number;
   readonly hostname: string;
-  readonly knownCapabilities: readonly string[];
+  /**
+   * crikitd's bounding set (CapBnd of /proc/self/status): what its containerd and runc, as root
+   * children, can grant. Privileged containers and `add: [ALL]` get exactly these.
+   */
+  readonly boundingCapabilities: readonly string[];
 }
 
 const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
 
-/** Reads the host: cgroup v1 or v2 (a cgroup2 root at /sys/fs/cgroup), AppArmor, controllers, crikit's oom_score_adj. */
+/**
+ * Reads the host: cgroup v1 or v2 (a cgroup2 root at /sys/fs/cgroup), AppArmor, controllers,
+ * crikit's oom_score_adj and bounding set (every capability the kernel knows when /proc/self/status
+ * cannot be read).
+ */
 export async function detectHostFacts(): Promise<HostFacts> {
   const v2 = await exists('/sys/fs/cgroup/cgroup.controllers');
   const controllers = v2 ? (await fs.readFile('/sys/fs/cgroup/cgroup.controllers', 'utf8').catch(() => '')).split(/\s+/) : [];
@@ -28,6 +36,7 @@ export async function detectHostFacts(): Promise<HostFacts> {
     hugetlbControllerAvailable: v2 ? controllers.includes('hugetlb') : await exists('/sys/fs/cgroup/hugetlb'),
     ownOomScoreAdj: await readOwnOomScoreAdj(),
     hostname: os.hostname(),
-    knownCapabilities: knownCapabilities(Number.isInteger(lastCap) ? lastCap : undefined),
+    boundingCapabilities: boundingCapabilitiesOf(await fs.readFile('/proc/self/status', 'utf8').catch(() => ''))
+      ?? knownCapabilities(Number.isInteger(lastCap) ? lastCap : undefined),
   };
 }

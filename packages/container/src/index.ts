@@ -3,6 +3,7 @@ export * from './container-config.js';
 export * from './host-facts.js';
 export * from './host-facts-provider.js';
 export * from './host-devices.js';
+export * from './runtime-features/index.js';
 export * from './container-io.js';
 export * from './container-create.js';
 export * from './container-exits.js';

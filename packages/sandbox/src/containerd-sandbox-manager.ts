@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import type { cri } from '@crikit/api';
 import {
-  ContainerdClient, getTask, matchesSandboxFilter, SandboxStore,
+  ContainerdClient, matchesSandboxFilter, SandboxStore, taskInfo,
   type SandboxId, type SandboxManager, type SandboxRecord, type SandboxStatusOptions, type SandboxStatusResult,
 } from '@crikit/core';
 import { SandboxRunner } from './sandbox-run.js';
@@ -34,11 +34,12 @@ export class ContainerdSandboxManager implements SandboxManager {
     if (!options.verbose) return { record, info: {} };
     // containerd's CRI puts one JSON document under `info`; crictl inspectp prints it.
     const container = await this.containerd.containers.get({ id }, { signal }).then(r => r.container).catch(() => undefined);
-    const task = await getTask(this.containerd, id, signal).catch(() => undefined);
+    // containerd's CRI: the task's status as a word (`running`, `stopped`…), '' without a task.
+    const task = await taskInfo(this.containerd, id, signal);
     const spec = container?.spec ? JSON.parse(Buffer.from(container.spec.value).toString('utf8')) as unknown : undefined;
     const info = {
-      pid: task?.pid ?? 0,
-      processStatus: task ? String(task.status) : 'deleted',
+      pid: task.pid,
+      processStatus: task.processStatus,
       netNamespacePath: record.metadata.netnsPath ?? '',
       runtimeHandler: record.metadata.runtimeHandler,
       runtimeType: container?.runtime?.name ?? '',

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { inject, injectable } from 'inversify';
 import { cri } from '@crikit/api';
-import { CgroupConfig, ContainerdClient, PodNetwork } from '@crikit/core';
+import { CgroupConfig, ContainerdClient, PodNetwork, RuntimeFeatures } from '@crikit/core';
 import type { ServiceHandlers } from './grpc/define-service.js';
 import type { CriHandlerGroup } from './cri-handler-group.js';
 import { CriConfigToken, type CriConfig } from './cri-config-token.js';
@@ -17,6 +17,7 @@ export class RuntimeInfoHandlers implements CriHandlerGroup {
     @inject(PodNetwork) private readonly network: PodNetwork,
     @inject(CgroupConfig) private readonly cgroup: CgroupConfig,
     @inject(CriConfigToken) private readonly config: CriConfig,
+    @inject(RuntimeFeatures) private readonly features: RuntimeFeatures,
   ) {}
 
   /** The RuntimeService handlers this class answers. */
@@ -38,8 +39,10 @@ export class RuntimeInfoHandlers implements CriHandlerGroup {
       { type: 'RuntimeReady', status: healthy, reason: healthy ? '' : 'ContainerdUnreachable', message: healthy ? '' : `containerd does not answer in namespace ${this.containerd.namespace}` },
       { type: 'NetworkReady', status: network.ready, reason: network.reason, message: network.message },
     ];
+    const features = await this.features.report(signal);
     const info: Record<string, string> = {};
     if (verbose) {
+      info.runtimeFeatures = JSON.stringify(features.details);
       info.config = JSON.stringify(this.config, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
       info.network = JSON.stringify(network);
       if (healthy) {
@@ -47,6 +50,11 @@ export class RuntimeInfoHandlers implements CriHandlerGroup {
         if (v) info.containerd = JSON.stringify({ version: v.version, revision: v.revision });
       }
     }
-    return { status: { conditions }, info, runtimeHandlers: [], features: { supplementalGroupsPolicy: false, userNamespacesHostNetwork: false } };
+    // CRI: each handler with what it supports (detected, and implemented by crikit); '' is the default handler.
+    return {
+      status: { conditions }, info,
+      runtimeHandlers: features.handlers.map(h => ({ name: h.name, features: { ...h.features } })),
+      features: { supplementalGroupsPolicy: features.supplementalGroupsPolicy, userNamespacesHostNetwork: features.userNamespacesHostNetwork },
+    };
   }
 }

@@ -22,7 +22,15 @@ describe('containerSecurity', () => {
     const all = containerSecurity(containerConfig({}, caps(['ALL'], ['SYS_ADMIN'])), ctx()).capabilities.bounding ?? [];
     assert.equal(all.length, LINUX_CAPABILITIES.length - 1);
     assert.ok(!all.includes('CAP_SYS_ADMIN'));
-    assert.equal(containerSecurity(containerConfig({}, caps(['ALL'], [])), ctx({ options: specOptions({ knownCapabilities: ['CAP_KILL'] }) })).capabilities.bounding?.length, 1);
+    assert.deepEqual(containerSecurity(containerConfig({}, caps(['ALL'], [])), ctx({ options: specOptions({ hostCapabilities: ['CAP_KILL'] }) })).capabilities.bounding, ['CAP_KILL']);
+  });
+  it('refuses a capability the runtime does not hold, naming the container, the capability and the field', () => {
+    const reduced = ctx({ options: specOptions({ hostCapabilities: LINUX_CAPABILITIES.filter(c => c !== 'CAP_SYS_RESOURCE') }) });
+    assert.throws(() => containerSecurity(containerConfig({}, caps(['SYS_RESOURCE'], [])), reduced),
+      (e: Error) => e instanceof InvalidArgumentError && /container "app": .*add_capabilities: CAP_SYS_RESOURCE/.test(e.message));
+    const all = containerSecurity(containerConfig({}, caps(['ALL'], ['CHOWN'])), reduced).capabilities;
+    assert.equal(all.effective?.length, LINUX_CAPABILITIES.length - 2);
+    assert.ok(!all.effective?.includes('CAP_SYS_RESOURCE') && !all.effective?.includes('CAP_CHOWN'));
   });
   it('sets no_new_privs and read-only rootfs as asked', () => {
     const s = containerSecurity(containerConfig({}, { noNewPrivs: true, readonlyRootfs: true }), ctx());
@@ -41,6 +49,12 @@ describe('containerSecurity', () => {
     const cfg = containerConfig({}, { privileged: true, maskedPaths: ['/proc/kcore'], seccomp: { profileType: T.RuntimeDefault, localhostRef: '' }, ...caps([], ['ALL']) });
     const s = containerSecurity(cfg, ctx({ sandboxConfig: sandboxConfig({ privileged: true }) }));
     assert.equal(s.capabilities.bounding?.length, LINUX_CAPABILITIES.length);
+    const held = ['CAP_CHOWN', 'CAP_SYS_ADMIN'];
+    const reduced = containerSecurity(cfg, ctx({ sandboxConfig: sandboxConfig({ privileged: true }), options: specOptions({ hostCapabilities: held }) }));
+    assert.deepEqual(reduced.capabilities, { bounding: held, effective: held, permitted: held });
+    // A Localhost profile is ignored too: nothing is loaded, and the spec has no seccomp.
+    const local = containerConfig({}, { privileged: true, seccomp: { profileType: T.Localhost, localhostRef: '/blocks-sethostname.json' } });
+    assert.equal(containerSecurity(local, ctx({ sandboxConfig: sandboxConfig({ privileged: true }) })).seccomp, undefined);
     assert.equal(s.maskedPaths, undefined);
     assert.equal(s.seccomp, undefined);
     assert.throws(() => containerSecurity(cfg, ctx()), InvalidArgumentError);

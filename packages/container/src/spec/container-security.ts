@@ -1,6 +1,6 @@
 import type { cri } from '@crikit/api';
 import {
-  applyCapabilityChanges, capabilitySets, DEFAULT_CAPABILITIES, InvalidArgumentError, LINUX_CAPABILITIES, localhostProfilePath,
+  capabilitySets, containerCapabilities, InvalidArgumentError, LINUX_CAPABILITIES, localhostProfilePath,
   profileChoice, resolveSeccomp, type OciCapabilities, type OciSeccomp,
 } from '@crikit/core';
 import { containerAppArmorProfile } from './container-apparmor.js';
@@ -40,18 +40,19 @@ export function containerSeccompProfilePath(config: cri.ContainerConfig, options
 
 /**
  * The security settings of a container (containerd's `containerSpec` and `WithPrivileged`):
- * - privileged: only in a privileged sandbox; every capability the kernel knows, no masked or
- *   read-only paths, no seccomp (host devices, a writable /sys and cgroup fs are set by the device
- *   and mount parts);
- * - otherwise the default capabilities changed by the CRI's add/drop lists (`ALL` handled first);
- *   ambient capabilities stay empty (kubernetes#56374);
+ * - privileged: only in a privileged sandbox; every capability the runtime holds (its bounding
+ *   set), no masked or read-only paths, no seccomp even when a profile is asked for, no AppArmor
+ *   (host devices, a writable /sys and cgroup fs are set by the device and mount parts);
+ * - otherwise the default capabilities changed by the CRI's add/drop lists (`ALL`, meaning what the
+ *   runtime holds, handled first; core's `containerCapabilities`); ambient capabilities stay empty
+ *   (kubernetes#56374);
  * - no_new_privs and readonly_rootfs as asked;
  * - masked and read-only paths exactly as the kubelet sends them: containerd replaces runc's
  *   defaults with the CRI lists, so an empty list (procMount Unmasked, or crictl) means none;
  * - seccomp from `seccomp` (else the deprecated `seccomp_profile_path`, else the node default),
  *   RuntimeDefault resolved against the final capabilities; AppArmor per `containerAppArmorProfile`.
- * @throws InvalidArgumentError for a privileged container in an unprivileged sandbox, or a malformed
- *   profile; FailedPreconditionError as `containerAppArmorProfile` and `resolveSeccomp`
+ * @throws InvalidArgumentError for a privileged container in an unprivileged sandbox, a capability
+ *   the runtime does not hold in add_capabilities, or a malformed profile; FailedPreconditionError as `containerAppArmorProfile` and `resolveSeccomp`
  */
 export function containerSecurity(config: cri.ContainerConfig, context: SecurityContext): ContainerSecurity {
   const sc = config.linux?.securityContext;
@@ -60,10 +61,15 @@ export function containerSecurity(config: cri.ContainerConfig, context: Security
   if (privileged && !context.sandboxConfig.linux?.securityContext?.privileged) {
     throw new InvalidArgumentError(`privileged container "${config.metadata?.name ?? ''}" is not allowed in an unprivileged sandbox`);
   }
-  const known = options.knownCapabilities ?? LINUX_CAPABILITIES;
-  const caps = privileged
-    ? [...known]
-    : applyCapabilityChanges(DEFAULT_CAPABILITIES, { add: sc?.capabilities?.addCapabilities, drop: sc?.capabilities?.dropCapabilities }, known);
+  let caps: string[];
+  try {
+    caps = containerCapabilities({
+      privileged, host: options.hostCapabilities ?? LINUX_CAPABILITIES,
+      changes: { add: sc?.capabilities?.addCapabilities, drop: sc?.capabilities?.dropCapabilities },
+    });
+  } catch (err) {
+    throw new InvalidArgumentError(`container "${config.metadata?.name ?? ''}": ${(err as Error).message}`, { cause: err });
+  }
 
   const seccomp = resolveSeccomp(profileChoice(sc?.seccomp, sc?.seccompProfilePath ?? ''), {
     privileged, capabilities: caps, whenUnset: options.runtimeDefaultSeccomp ? 'runtime-default' : 'unconfined',

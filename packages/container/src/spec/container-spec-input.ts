@@ -77,8 +77,12 @@ export interface ContainerSpecOptions {
   readonly deviceOwnershipFromSecurityContext?: boolean | undefined;
   /** rlimits to set; none by default, so containers inherit the shim's (containerd's CRI drops the defaults). */
   readonly rlimits?: readonly OciRlimit[] | undefined;
-  /** The capabilities the kernel knows (core's `knownCapabilities`); all of core's list by default. */
-  readonly knownCapabilities?: readonly string[] | undefined;
+  /**
+   * The capabilities the runtime holds (crikitd's bounding set, `HostFacts.boundingCapabilities`):
+   * privileged containers and `add: [ALL]` get exactly these, and naming another is refused. All of
+   * core's list by default.
+   */
+  readonly hostCapabilities?: readonly string[] | undefined;
   /** For the cgroupfs default path without a cgroup parent; `k8s.io` by default. */
   readonly containerdNamespace?: string | undefined;
   readonly arch?: SeccompNodeArch | undefined;

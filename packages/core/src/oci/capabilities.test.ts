@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidArgumentError } from '../errors.js';
 import {
-  applyCapabilityChanges, capabilitySets, DEFAULT_CAPABILITIES, knownCapabilities, LINUX_CAPABILITIES, normalizeCapability,
+  applyCapabilityChanges, boundingCapabilitiesOf, capabilitiesFromMask, capabilitySets, containerCapabilities, DEFAULT_CAPABILITIES,
+  knownCapabilities, LINUX_CAPABILITIES, normalizeCapability,
 } from './capabilities.js';
 
 describe('capabilities', () => {
@@ -57,5 +58,58 @@ describe('capabilities', () => {
     const sets = capabilitySets(['CAP_KILL']);
     assert.deepEqual(sets, { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] });
     assert.notEqual(sets.bounding, sets.effective);
+  });
+});
+
+// Recorded on a VM whose bounding set lacks CAP_SYS_RESOURCE (bit 24), and a full kernel 5.9+ set.
+const RECORDED_STATUS = 'Name:\tnode\nCapInh:\t0000000000000000\nCapPrm:\t000001fffeffffff\nCapEff:\t000001fffeffffff\nCapBnd:\t000001fffeffffff\nCapAmb:\t0000000000000000\n';
+const FULL_MASK = '000001ffffffffff';
+
+describe('capabilities from /proc/<pid>/status', () => {
+  it('reads CapBnd as names in kernel order, leaving out the withheld bit', () => {
+    const held = boundingCapabilitiesOf(RECORDED_STATUS)!;
+    assert.equal(held.length, 40);
+    assert.ok(!held.includes('CAP_SYS_RESOURCE'));
+    assert.deepEqual(held, LINUX_CAPABILITIES.filter(c => c !== 'CAP_SYS_RESOURCE'));
+    assert.deepEqual(capabilitiesFromMask(FULL_MASK), [...LINUX_CAPABILITIES]);
+    assert.deepEqual(capabilitiesFromMask('0000000000001001'), ['CAP_CHOWN', 'CAP_NET_ADMIN']);
+  });
+  it('ignores bits it has no name for and refuses what is not a mask', () => {
+    assert.deepEqual(capabilitiesFromMask('ffffffffffffffff'), [...LINUX_CAPABILITIES]);
+    assert.deepEqual(capabilitiesFromMask('0'), []);
+    assert.throws(() => capabilitiesFromMask('CapBnd'), InvalidArgumentError);
+    assert.throws(() => capabilitiesFromMask('1'.repeat(17)), InvalidArgumentError);
+    assert.equal(boundingCapabilitiesOf('Name:\tx\n'), undefined);
+  });
+});
+
+describe('containerCapabilities on a host with a reduced bounding set', () => {
+  const host = boundingCapabilitiesOf(RECORDED_STATUS)!;
+  const resolve = (add: string[], drop: string[], privileged = false) => containerCapabilities({ privileged, changes: { add, drop }, host });
+
+  it('grants a privileged container exactly what the runtime holds, whatever add/drop say', () => {
+    assert.deepEqual(resolve([], []  , true), host);
+    assert.deepEqual(resolve(['SYS_RESOURCE'], ['ALL'], true), host);
+  });
+  it('ALL is the runtime\'s set; single drops apply after it, in any case and with or without CAP_', () => {
+    const caps = resolve(['all'], ['chown', 'CAP_KILL']);
+    assert.equal(caps.length, host.length - 2);
+    assert.ok(!caps.includes('CAP_SYS_RESOURCE'));
+    assert.ok(!caps.includes('CAP_CHOWN') && !caps.includes('CAP_KILL'));
+    assert.deepEqual(resolve(['ALL'], ['ALL']), []);
+    assert.deepEqual(resolve(['NET_ADMIN'], ['ALL']), ['CAP_NET_ADMIN']);
+  });
+  it('keeps the defaults when nothing is asked', () => {
+    assert.deepEqual(resolve([], []), [...DEFAULT_CAPABILITIES]);
+  });
+  it('refuses a named capability the runtime does not hold, naming it and the field', () => {
+    for (const name of ['SYS_RESOURCE', 'cap_sys_resource', 'CAP_SYS_RESOURCE']) {
+      assert.throws(() => resolve([name], []), (e: Error) => e instanceof InvalidArgumentError
+        && e.message.includes('CAP_SYS_RESOURCE') && e.message.includes('add_capabilities'));
+    }
+    assert.throws(() => resolve(['ALL', 'SYS_RESOURCE'], []), InvalidArgumentError);
+    assert.throws(() => resolve(['NOT_A_CAP'], []), /CAP_NOT_A_CAP/);
+    // Dropping what the host lacks is harmless.
+    assert.deepEqual(resolve([], ['SYS_RESOURCE']), [...DEFAULT_CAPABILITIES]);
   });
 });

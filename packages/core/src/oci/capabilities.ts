@@ -72,6 +72,59 @@ export function applyCapabilityChanges(
 }
 
 /**
+ * The capability names whose bits are set in a `/proc/<pid>/status` mask such as `CapBnd:
+ * 000001fffeffffff`, in kernel order. Bits this list has no name for (a capability newer than
+ * CAP_CHECKPOINT_RESTORE) are left out, as containerd's `cap.FromBitmap` does.
+ * @throws InvalidArgumentError when `hex` is not a hexadecimal number
+ */
+export function capabilitiesFromMask(hex: string): string[] {
+  const text = hex.trim();
+  if (!/^[0-9a-fA-F]{1,16}$/.test(text)) throw new InvalidArgumentError(`invalid capability mask "${hex}"`);
+  const mask = BigInt(`0x${text}`);
+  return LINUX_CAPABILITIES.filter((_name, bit) => ((mask >> BigInt(bit)) & 1n) === 1n);
+}
+
+/**
+ * The bounding set (`CapBnd`) of a `/proc/<pid>/status` text, as names; undefined when the text has
+ * no CapBnd line. A root process can grant a child exactly these, so they are what the runtime holds.
+ * @throws InvalidArgumentError on a malformed CapBnd value
+ */
+export function boundingCapabilitiesOf(statusText: string): string[] | undefined {
+  const line = /^CapBnd:\s*(\S+)\s*$/m.exec(statusText);
+  return line ? capabilitiesFromMask(line[1]!) : undefined;
+}
+
+/** What the CRI asks of a container's capabilities, and what the runtime can grant. */
+export interface ContainerCapabilityRequest {
+  /** A privileged container gets all of `host`, whatever add/drop say (containerd's `WithPrivileged`). */
+  readonly privileged: boolean;
+  readonly changes: CapabilityChanges;
+  /** The capabilities the runtime holds (its bounding set): `ALL` means these, and only these may be named. */
+  readonly host: readonly string[];
+}
+
+/**
+ * The capabilities of a container, as containerd's CRI grants them: privileged → every capability
+ * the runtime holds; otherwise the defaults changed by add/drop (`applyCapabilityChanges`, with
+ * `ALL` = what the runtime holds). Names may come with or without `CAP_`, in any case. A capability
+ * named in `add_capabilities` that the runtime does not hold is refused here, where containerd
+ * would hand it to runc and fail at start ("unable to apply caps").
+ * @throws InvalidArgumentError naming the capability and the field, or on a malformed name
+ */
+export function containerCapabilities(request: ContainerCapabilityRequest): string[] {
+  if (request.privileged) return [...request.host];
+  const held = new Set(request.host);
+  for (const name of (request.changes.add ?? []).filter(n => !isAll(n))) {
+    const cap = normalizeCapability(name);
+    if (!held.has(cap)) {
+      throw new InvalidArgumentError(
+        `linux.security_context.capabilities.add_capabilities: ${cap} is not in the runtime's bounding set (this host withholds it or the kernel does not know it)`);
+    }
+  }
+  return applyCapabilityChanges(DEFAULT_CAPABILITIES, request.changes, request.host);
+}
+
+/**
  * The OCI capability sets for a process holding `caps`: bounding, effective and permitted.
  * Inheritable and ambient stay empty: containerd clears them (CVE-2022-24769; kubernetes#56374).
  */

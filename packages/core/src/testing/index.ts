@@ -14,3 +14,4 @@ export * from './fake-streaming-server.js';
 export * from './fake-container-streams.js';
 export * from './fake-port-forwarder.js';
 export * from './fake-network-namespaces.js';
+export * from './fake-runtime-features.js';

@@ -1,0 +1,3 @@
+export * from './oci-features.js';
+export * from './feature-sources.js';
+export * from './probed-runtime-features.js';

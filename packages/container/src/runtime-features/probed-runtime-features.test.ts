@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runtimesConfigSchema, silentLogger, type RuntimesConfig } from '@crikit/core';
+import type { FeatureSources } from './feature-sources.js';
+import { detectedHandlerFeatures, kernelAtLeast, parseOciFeatures, type KernelFeatures } from './oci-features.js';
+import { IMPLEMENTED_FEATURES, ProbedRuntimeFeatures, reportedHandlerFeatures } from './probed-runtime-features.js';
+import { CRUN_1_8_1_FEATURES_STDERR, RUNC_1_1_5_FEATURES } from './recorded-features.js';
+
+const signal = new AbortController().signal;
+const KERNEL_6: KernelFeatures = { release: '6.1.0-18-amd64', recursiveReadOnlyMounts: true, userNamespaces: true };
+
+// The shape newer runtimes print (runtime-spec 1.1 features with mount extensions), written for these tests.
+const IDMAP_FEATURES = JSON.stringify({
+  ociVersionMin: '1.0.0', ociVersionMax: '1.1.0', mountOptions: ['rbind', 'ro', 'rro', 'idmap'],
+  linux: { namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'], mountExtensions: { idmap: { enabled: true } } },
+});
+
+/** Answers `<binary> features` from recorded outputs; a binary without one fails as crun 1.8.1 does. */
+class RecordedSources implements FeatureSources {
+  readonly probed: string[] = [];
+  constructor(private readonly outputs: Record<string, string | 'hang'>, private readonly kernelFeatures = KERNEL_6) {}
+  runtimeFeatures(binary: string, s: AbortSignal): Promise<string> {
+    this.probed.push(binary);
+    const out = this.outputs[binary];
+    if (out === 'hang') return new Promise((_r, reject) => s.addEventListener('abort', () => reject(s.reason), { once: true }));
+    return out !== undefined ? Promise.resolve(out) : Promise.reject(new Error(`${binary} features: Command failed: exit status 1: ${CRUN_1_8_1_FEATURES_STDERR.trim()}`));
+  }
+  async kernel(): Promise<KernelFeatures> { return this.kernelFeatures; }
+}
+
+const runtimes = (handlers: Record<string, object>, defaultHandler = 'runc'): RuntimesConfig => runtimesConfigSchema.parse({ defaultHandler, handlers });
+
+describe('parseOciFeatures on recorded outputs', () => {
+  it('runc 1.1.5 has rro and the user namespace, but no idmapped mounts', () => {
+    assert.deepEqual(parseOciFeatures(RUNC_1_1_5_FEATURES), { recursiveReadOnlyMounts: true, idmapMounts: false, userNamespace: true });
+  });
+  it('a runtime with mount extensions has idmapped mounts', () => {
+    assert.deepEqual(parseOciFeatures(IDMAP_FEATURES), { recursiveReadOnlyMounts: true, idmapMounts: true, userNamespace: true });
+    assert.deepEqual(parseOciFeatures('{"ociVersionMin":"1.0.0","linux":{"mountExtensions":{"idmap":{"enabled":false}}}}'),
+      { recursiveReadOnlyMounts: false, idmapMounts: false, userNamespace: false });
+  });
+  it('refuses what is not a features document', () => {
+    assert.throws(() => parseOciFeatures(CRUN_1_8_1_FEATURES_STDERR));
+    assert.throws(() => parseOciFeatures('{"mountOptions":"rro"}'));
+  });
+});
+
+describe('detected and reported features', () => {
+  it('rro needs kernel 5.12; user namespaces need the namespace, idmap and the kernel\'s consent', () => {
+    assert.ok(kernelAtLeast('5.12.0', 5, 12) && kernelAtLeast('6.1.0-18-amd64', 5, 12) && !kernelAtLeast('5.10.0-28-amd64', 5, 12) && !kernelAtLeast('x', 5, 12));
+    const runc = parseOciFeatures(RUNC_1_1_5_FEATURES);
+    assert.deepEqual(detectedHandlerFeatures(runc, KERNEL_6), { recursiveReadOnlyMounts: true, userNamespaces: false });
+    assert.deepEqual(detectedHandlerFeatures(runc, { ...KERNEL_6, release: '5.10.0', recursiveReadOnlyMounts: false }), { recursiveReadOnlyMounts: false, userNamespaces: false });
+    const idmap = parseOciFeatures(IDMAP_FEATURES);
+    assert.deepEqual(detectedHandlerFeatures(idmap, KERNEL_6), { recursiveReadOnlyMounts: true, userNamespaces: true });
+    assert.deepEqual(detectedHandlerFeatures(idmap, { ...KERNEL_6, userNamespaces: false }), { recursiveReadOnlyMounts: true, userNamespaces: false });
+    assert.deepEqual(detectedHandlerFeatures(undefined, KERNEL_6), { recursiveReadOnlyMounts: false, userNamespaces: false });
+  });
+  it('reports a feature only where crikit implements it too', () => {
+    const all = { recursiveReadOnlyMounts: true, userNamespaces: true };
+    assert.deepEqual(reportedHandlerFeatures(all, { ...IMPLEMENTED_FEATURES, recursiveReadOnlyMounts: true, userNamespaces: false }), { recursiveReadOnlyMounts: true, userNamespaces: false });
+    assert.deepEqual(reportedHandlerFeatures(all, { ...IMPLEMENTED_FEATURES, recursiveReadOnlyMounts: false, userNamespaces: true }), { recursiveReadOnlyMounts: false, userNamespaces: true });
+    assert.deepEqual(reportedHandlerFeatures({ recursiveReadOnlyMounts: false, userNamespaces: false }, { ...IMPLEMENTED_FEATURES, recursiveReadOnlyMounts: true, userNamespaces: true }),
+      { recursiveReadOnlyMounts: false, userNamespaces: false });
+    // What crikit implements today: neither rro nor user namespaces, but the supplemental-groups policy.
+    assert.deepEqual(reportedHandlerFeatures(all), { recursiveReadOnlyMounts: false, userNamespaces: false });
+    assert.equal(IMPLEMENTED_FEATURES.supplementalGroupsPolicy, true);
+  });
+});
+
+describe('ProbedRuntimeFeatures', () => {
+  it('lists every handler by name and the default again under \'\', with what was detected in the details', async () => {
+    const sources = new RecordedSources({ runc: RUNC_1_1_5_FEATURES, '/opt/idmap-runtime': IDMAP_FEATURES });
+    const features = new ProbedRuntimeFeatures(runtimes({
+      runc: {}, crun: { binaryName: 'crun' }, idmap: { binaryName: '/opt/idmap-runtime' }, kata: { runtimeType: 'io.containerd.kata.v2' },
+    }), sources, silentLogger);
+    await features.start();
+    const report = await features.report(signal);
+    assert.deepEqual(report.handlers.map(h => h.name), ['crun', 'idmap', 'kata', 'runc', '']);
+    assert.ok(report.handlers.every(h => !h.features.recursiveReadOnlyMounts && !h.features.userNamespaces), 'nothing crikit does not implement');
+    assert.equal(report.supplementalGroupsPolicy, true);
+    assert.equal(report.userNamespacesHostNetwork, false);
+    const details = report.details.handlers as Record<string, { binary?: string; error?: string; detected: object; reported: object }>;
+    assert.deepEqual(details.runc!.detected, { recursiveReadOnlyMounts: true, userNamespaces: false });
+    assert.deepEqual(details.idmap!.detected, { recursiveReadOnlyMounts: true, userNamespaces: true });
+    assert.deepEqual(details.crun!.detected, { recursiveReadOnlyMounts: false, userNamespaces: false });
+    assert.match(details.crun!.error!, /crun features: .*unknown command features/);
+    assert.equal(details.kata!.binary, undefined);
+    assert.match(details.kata!.error!, /io\.containerd\.kata\.v2/);
+    // Probed once: start and later reports share it.
+    await features.report(signal);
+    assert.deepEqual(sources.probed.sort(), ['/opt/idmap-runtime', 'crun', 'runc']);
+  });
+  it('puts the empty name right after the default handler', async () => {
+    const features = new ProbedRuntimeFeatures(runtimes({ runc: {}, crun: { binaryName: 'crun' } }, 'crun'), new RecordedSources({}), silentLogger);
+    assert.deepEqual((await features.report(signal)).handlers.map(h => h.name), ['crun', '', 'runc']);
+  });
+  it('gives up on a binary that does not answer in time, and refuses an aborted call', async () => {
+    const features = new ProbedRuntimeFeatures(runtimes({ runc: {} }), new RecordedSources({ runc: 'hang' }), silentLogger);
+    const report = await features.report(signal);
+    assert.match((report.details.handlers as Record<string, { error: string }>).runc!.error, /no answer within 5000 ms/);
+    const aborted = new AbortController();
+    aborted.abort();
+    await assert.rejects(features.report(aborted.signal));
+  });
+});
