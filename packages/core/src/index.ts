@@ -33,6 +33,8 @@ export * from './contracts/container-manager.js';
 export * from './contracts/pod-network.js';
 export * from './contracts/container-log-writer.js';
 export * from './contracts/stats-collector.js';
+export * from './contracts/pod-metrics-collector.js';
+export * from './contracts/rpc-observer.js';
 export * from './contracts/streaming-server.js';
 export * from './contracts/container-streams.js';
 export * from './contracts/port-forwarder.js';

@@ -6,7 +6,7 @@ import { ImageConfig, imageModule } from '@crikit/image';
 import { SandboxConfig, sandboxModule } from '@crikit/sandbox';
 import { ContainerConfig, containerModule } from '@crikit/container';
 import { LoggingConfig, loggingModule } from '@crikit/logging';
-import { metricsModule } from '@crikit/metrics';
+import { MetricsConfig, metricsModule } from '@crikit/metrics';
 import { streamingModule } from '@crikit/streaming';
 import { parseCriConfig, type CriConfigInput } from './cri-config.js';
 import { CriConfigToken } from './cri-config-token.js';
@@ -47,6 +47,7 @@ export function createRuntime(options: CreateRuntimeOptions = {}): CriRuntime {
     o.bind(RuntimesConfig).toConstantValue(config.runtimes);
     o.bind(ContainerConfig).toConstantValue(config.container);
     o.bind(LoggingConfig).toConstantValue(config.logging);
+    o.bind(MetricsConfig).toConstantValue(config.metrics);
   });
   const container = new Container();
   container.load(

@@ -8,6 +8,7 @@ import { loggingConfigSchema } from '@crikit/logging';
 import { containerdConfigSchema } from '@crikit/containerd';
 import { imageConfigSchema } from '@crikit/image';
 import { networkCniConfigSchema } from '@crikit/network-cni';
+import { metricsConfigSchema } from '@crikit/metrics';
 import { serverConfigSchema } from './server-config.js';
 
 /** The whole crikit config: one section per package, every key defaulted. */
@@ -22,6 +23,7 @@ export const criConfigSchema = z.strictObject({
   container: containerConfigSchema.prefault({}),
   logging: loggingConfigSchema.prefault({}),
   cni: networkCniConfigSchema.prefault({}),
+  metrics: metricsConfigSchema.prefault({}),
 });
 export type CriConfig = z.infer<typeof criConfigSchema>;
 /** What a config file may say: every key optional. */

@@ -10,7 +10,9 @@ test('createRuntime composes every module: the server and all handler groups res
   const groups = runtime.container.getAll<CriHandlerGroup>(CriHandlerGroup);
   const runtimeRpcs = new Set(groups.flatMap(g => Object.keys(g.runtime?.() ?? {})));
   const imageRpcs = new Set(groups.flatMap(g => Object.keys(g.image?.() ?? {})));
-  for (const rpc of ['version', 'status', 'runPodSandbox', 'createContainer', 'execSync', 'getContainerEvents', 'updateRuntimeConfig']) {
+  for (const rpc of ['version', 'status', 'runPodSandbox', 'createContainer', 'execSync', 'getContainerEvents', 'updateRuntimeConfig',
+    'containerStats', 'listContainerStats', 'streamContainerStats', 'podSandboxStats', 'listPodSandboxStats', 'streamPodSandboxStats',
+    'listMetricDescriptors', 'listPodSandboxMetrics', 'streamPodSandboxMetrics']) {
     assert.ok(runtimeRpcs.has(rpc), `${rpc} has a handler`);
   }
   for (const rpc of ['pullImage', 'listImages', 'imageStatus', 'removeImage', 'imageFsInfo', 'streamImages']) {

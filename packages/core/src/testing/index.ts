@@ -10,6 +10,7 @@ export * from './fake-container-manager.js';
 export * from './fake-pod-network.js';
 export * from './fake-log-writer.js';
 export * from './fake-stats-collector.js';
+export * from './fake-pod-metrics-collector.js';
 export * from './fake-streaming-server.js';
 export * from './fake-container-streams.js';
 export * from './fake-port-forwarder.js';

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { inject, injectable } from 'inversify';
-import { Logger, UnavailableError } from '@crikit/core';
+import { inject, injectable, optional } from 'inversify';
+import { Logger, RpcObserver, UnavailableError } from '@crikit/core';
 import { grpcStatusOf } from '../grpc-status.js';
 import type { RpcWrapper } from './define-service.js';
 
@@ -25,13 +25,17 @@ export class LoggingRpcWrapper implements RpcWrapper {
   private inFlight = 0;
   private drained: (() => void) | undefined;
 
-  constructor(@inject(Logger) private readonly log: Logger, @inject(ReadinessGate) private readonly gate: ReadinessGate) {}
+  constructor(
+    @inject(Logger) private readonly log: Logger,
+    @inject(ReadinessGate) private readonly gate: ReadinessGate,
+    @inject(RpcObserver) @optional() private readonly observer?: RpcObserver,
+  ) {}
 
   unary(rpc: string, handler: (req: unknown, signal: AbortSignal) => Promise<unknown>, call: grpc.ServerUnaryCall<unknown, unknown>, done: grpc.sendUnaryData<unknown>): void {
     const { signal, release } = this.begin(call);
     const started = process.hrtime.bigint();
     this.guarded(rpc, () => handler(call.request, signal))
-      .then(res => { this.log.debug({ rpc, ms: msSince(started) }, 'rpc done'); done(null, res); },
+      .then(res => { this.log.debug({ rpc, ms: msSince(started) }, 'rpc done'); this.observe(rpc, started, grpc.status.OK); done(null, res); },
         err => done(this.toServiceError(rpc, err, started)))
       .finally(release);
   }
@@ -44,7 +48,8 @@ export class LoggingRpcWrapper implements RpcWrapper {
         if (signal.aborted) break;
         if (!call.write(item)) await new Promise(resolve => call.once('drain', resolve));
       }
-    }).then(() => call.end(), err => call.emit('error', this.toServiceError(rpc, err, started))).finally(release);
+    }).then(() => { this.observe(rpc, started, grpc.status.OK); call.end(); },
+      err => call.emit('error', this.toServiceError(rpc, err, started))).finally(release);
   }
 
   /** Resolves once no call is in flight (used by shutdown). */
@@ -82,7 +87,17 @@ export class LoggingRpcWrapper implements RpcWrapper {
     const message = err instanceof Error ? err.message : String(err);
     if (code === grpc.status.UNKNOWN || code === grpc.status.INTERNAL) this.log.error({ rpc, err, ms: msSince(started) }, 'rpc failed');
     else this.log.info({ rpc, code: grpc.status[code], error: message, ms: msSince(started) }, 'rpc refused');
+    this.observe(rpc, started, code);
     return { code, details: message };
+  }
+
+  // Metrics must never fail a call: an observer that throws is logged and ignored.
+  private observe(rpc: string, started: bigint, code: grpc.status): void {
+    try {
+      this.observer?.rpcFinished(rpc, msSince(started) / 1000, grpc.status[code] ?? String(code));
+    } catch (err) {
+      this.log.warn({ rpc, err }, 'rpc observer threw');
+    }
   }
 }
 
