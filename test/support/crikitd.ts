@@ -45,11 +45,15 @@ export interface RunningCrikitd {
   stop(ms?: number): Promise<number | null>;
 }
 
-/** Writes `config` to a TOML file and spawns crikitd with it; resolves once the socket answers Version. */
-export async function startCrikitd(config: Record<string, unknown>, dir: string, extraArgs: string[] = []): Promise<RunningCrikitd> {
+/**
+ * Writes `config` to a TOML file and spawns crikitd with it; resolves once the socket answers Version.
+ * `launcher` is a command that execs crikitd (e.g. `setpriv --bounding-set -sys_time`), so its pid is crikitd's.
+ */
+export async function startCrikitd(config: Record<string, unknown>, dir: string, extraArgs: string[] = [], launcher: string[] = []): Promise<RunningCrikitd> {
   const file = path.join(dir, `crikit-${Date.now()}.toml`);
   fs.writeFileSync(file, stringify(config));
-  const proc = spawn(process.execPath, [crikitdMain, '--config', file, '--log-level', 'debug', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [command, ...args] = [...launcher, process.execPath, crikitdMain, '--config', file, '--log-level', 'debug', ...extraArgs];
+  const proc = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const exited = new Promise<number | null>(resolve => proc.once('exit', code => resolve(code)));
