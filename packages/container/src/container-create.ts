@@ -5,7 +5,7 @@ import { cri } from '@crikit/api';
 import {
   nowNs, CleanupStack, containerName, containerdRuntime, ContainerdClient, ContainerStore, containerRecordOf, CrikitKeys,
   encodeContainerMetadata, encodeContainerStatus, FailedPreconditionError, ImageLookup, initialContainerStatus,
-  InvalidArgumentError, jsonAny, loadLocalhostSeccompProfile, Logger, PathsConfig, RuntimeEventBus, runtimeHandler,
+  InvalidArgumentError, jsonAny, loadLocalhostSeccompProfile, Logger, PathsConfig, RuntimeEventBus, RuntimeFeatures, runtimeHandler,
   RuntimesConfig, sandboxPaths, SandboxStore, Snapshotter, toSpecAny, CgroupConfig, withLease,
   type ContainerCreateRequest, type ContainerId, type ContainerMetadata, type ImageRecord, type SandboxRecord, type UserDb,
 } from '@crikit/core';
@@ -45,6 +45,7 @@ export class ContainerCreator {
     @inject(PathsConfig) private readonly paths: PathsConfig,
     @inject(Snapshotter) private readonly snapshotter: string,
     @inject(Logger) private readonly log: Logger,
+    @inject(RuntimeFeatures) private readonly features: RuntimeFeatures,
   ) {}
 
   /** Creates a container; see core's ContainerManager.create. */
@@ -57,7 +58,8 @@ export class ContainerCreator {
     const what = `create container ${config.metadata.name} in pod ${pod.namespace}/${pod.name}`;
     if (sandbox.status.state !== 'ready') throw new FailedPreconditionError(`${what}: the sandbox ${sandbox.metadata.id} is not ready`);
     const image = this.images.get(config.image.image);
-    const { handler } = runtimeHandler(this.runtimes, sandbox.metadata.runtimeHandler, what);
+    const { name: handlerName, handler } = runtimeHandler(this.runtimes, sandbox.metadata.runtimeHandler, what);
+    const rro = (await this.features.report(signal)).handlers.find(h => h.name === handlerName)?.features.recursiveReadOnlyMounts ?? false;
     await prepareHostMounts(config.mounts, what);
 
     const id = randomBytes(32).toString('hex') as ContainerId;
@@ -71,7 +73,7 @@ export class ContainerCreator {
       const record = await withLease(this.containerd, 'create', log, signal, async lease => {
         const { mounts } = await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: image.metadata.chainId }, { signal, lease });
         cleanup.push('remove snapshot', s => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: s }));
-        const spec = await this.spec(id, config, image, sandbox, mounts);
+        const spec = await this.spec(id, config, image, sandbox, mounts, rro);
         const metadata: ContainerMetadata = {
           version: 1, id, name, sandboxId: sandbox.metadata.id, config,
           imageRef: image.status.repoDigests[0] ?? image.metadata.id,
@@ -109,7 +111,10 @@ export class ContainerCreator {
     }
   }
 
-  private async spec(id: ContainerId, config: cri.ContainerConfig, image: ImageRecord, sandbox: SandboxRecord, mounts: Parameters<typeof readRootfsUserDb>[0]) {
+  private async spec(
+    id: ContainerId, config: cri.ContainerConfig, image: ImageRecord, sandbox: SandboxRecord, mounts: Parameters<typeof readRootfsUserDb>[0],
+    supportsRecursiveReadOnly: boolean,
+  ) {
     const facts = await this.host.facts();
     const profilePath = containerSeccompProfilePath(config, { seccompProfileRoot: this.config.seccompProfileRoot });
     const files = sandboxPaths(this.paths, sandbox.metadata.id);
@@ -126,8 +131,8 @@ export class ContainerCreator {
         restrictOomScoreAdj: this.runtimes.restrictOomScoreAdj, ownOomScoreAdj: facts.ownOomScoreAdj,
         hostHasAppArmor: facts.hasAppArmor, runtimeDefaultSeccomp: this.config.seccompDefault,
         seccompProfileRoot: this.config.seccompProfileRoot,
-        // runc 1.1.5 has no recursive read-only mounts.
-        supportsRecursiveReadOnly: false,
+        // What Status advertises for the pod's handler: `rro` declared by its binary, kernel >= 5.12.
+        supportsRecursiveReadOnly,
         swapControllerAvailable: facts.swapControllerAvailable, hugetlbControllerAvailable: facts.hugetlbControllerAvailable,
         nodeHostname: facts.hostname, deviceOwnershipFromSecurityContext: this.config.deviceOwnershipFromSecurityContext,
         hostCapabilities: facts.boundingCapabilities, containerdNamespace: this.containerd.namespace,

@@ -62,8 +62,8 @@ describe('detected and reported features', () => {
     assert.deepEqual(reportedHandlerFeatures(all, { ...IMPLEMENTED_FEATURES, recursiveReadOnlyMounts: false, userNamespaces: true }), { recursiveReadOnlyMounts: false, userNamespaces: true });
     assert.deepEqual(reportedHandlerFeatures({ recursiveReadOnlyMounts: false, userNamespaces: false }, { ...IMPLEMENTED_FEATURES, recursiveReadOnlyMounts: true, userNamespaces: true }),
       { recursiveReadOnlyMounts: false, userNamespaces: false });
-    // What crikit implements today: neither rro nor user namespaces, but the supplemental-groups policy.
-    assert.deepEqual(reportedHandlerFeatures(all), { recursiveReadOnlyMounts: false, userNamespaces: false });
+    // What crikit implements today: rro and the supplemental-groups policy, not user namespaces.
+    assert.deepEqual(reportedHandlerFeatures(all), { recursiveReadOnlyMounts: true, userNamespaces: false });
     assert.equal(IMPLEMENTED_FEATURES.supplementalGroupsPolicy, true);
   });
 });
@@ -77,7 +77,13 @@ describe('ProbedRuntimeFeatures', () => {
     await features.start();
     const report = await features.report(signal);
     assert.deepEqual(report.handlers.map(h => h.name), ['crun', 'idmap', 'kata', 'runc', '']);
-    assert.ok(report.handlers.every(h => !h.features.recursiveReadOnlyMounts && !h.features.userNamespaces), 'nothing crikit does not implement');
+    const reported = Object.fromEntries(report.handlers.map(h => [h.name, h.features]));
+    assert.deepEqual(reported.runc, { recursiveReadOnlyMounts: true, userNamespaces: false });
+    assert.deepEqual(reported[''], reported.runc);
+    // The idmap runtime could do user namespaces, but crikit does not implement them.
+    assert.deepEqual(reported.idmap, { recursiveReadOnlyMounts: true, userNamespaces: false });
+    assert.deepEqual(reported.crun, { recursiveReadOnlyMounts: false, userNamespaces: false });
+    assert.deepEqual(reported.kata, { recursiveReadOnlyMounts: false, userNamespaces: false });
     assert.equal(report.supplementalGroupsPolicy, true);
     assert.equal(report.userNamespacesHostNetwork, false);
     const details = report.details.handlers as Record<string, { binary?: string; error?: string; detected: object; reported: object }>;
@@ -90,6 +96,11 @@ describe('ProbedRuntimeFeatures', () => {
     // Probed once: start and later reports share it.
     await features.report(signal);
     assert.deepEqual(sources.probed.sort(), ['/opt/idmap-runtime', 'crun', 'runc']);
+  });
+  it('reports no rro on a kernel older than 5.12, whatever the binary says', async () => {
+    const old = { release: '5.10.0-28-amd64', recursiveReadOnlyMounts: false, userNamespaces: true };
+    const features = new ProbedRuntimeFeatures(runtimes({ runc: {} }), new RecordedSources({ runc: RUNC_1_1_5_FEATURES }, old), silentLogger);
+    assert.deepEqual((await features.report(signal)).handlers[0]!.features, { recursiveReadOnlyMounts: false, userNamespaces: false });
   });
   it('puts the empty name right after the default handler', async () => {
     const features = new ProbedRuntimeFeatures(runtimes({ runc: {}, crun: { binaryName: 'crun' } }, 'crun'), new RecordedSources({}), silentLogger);

@@ -11,8 +11,9 @@ import { detectedHandlerFeatures, parseOciFeatures, type KernelFeatures, type Oc
  * runtime and kernel support it, so that a kubelet never relies on something crikit would drop.
  */
 export const IMPLEMENTED_FEATURES = Object.freeze({
-  // TODO(crikit): the spec builder refuses recursive_read_only and has no user-namespace support yet.
-  recursiveReadOnlyMounts: false,
+  // The spec builder turns recursive_read_only into `rro` for handlers that have it (container-mounts.ts).
+  recursiveReadOnlyMounts: true,
+  // TODO(crikit): the spec builder has no user-namespace support yet.
   userNamespaces: false,
   // containerUser honours Strict (only the requested groups) and Merge (plus the image's /etc/group).
   supplementalGroupsPolicy: true,

@@ -65,7 +65,7 @@ export interface ContainerSpecOptions {
   readonly runtimeDefaultSeccomp: boolean;
   /** Where relative Localhost seccomp refs are looked up (see `containerSeccompProfilePath`). */
   readonly seccompProfileRoot?: string | undefined;
-  /** Whether the OCI runtime supports `rro` mounts (runc ≥ 1.1 on kernel ≥ 5.12; not runc 1.1.5's `features`). */
+  /** Whether the pod's runtime handler supports `rro` mounts (its binary's `features` list them and the kernel is ≥ 5.12). */
   readonly supportsRecursiveReadOnly: boolean;
   /** Whether the memory cgroup can limit swap (memory.memsw / memory.swap.max exists). */
   readonly swapControllerAvailable: boolean;
