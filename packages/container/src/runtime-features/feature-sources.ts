@@ -25,8 +25,11 @@ export class HostFeatureSources implements FeatureSources {
     return new Promise((resolve, reject) => {
       execFile(binary, ['features'], { signal, maxBuffer: 1 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
         if (!err) { resolve(stdout); return; }
+        // A number is the exit status; a string (ENOENT, EACCES, ABORT_ERR) says why it did not run.
+        const code = (err as { code?: unknown }).code;
+        const why = typeof code === 'number' ? `exit status ${code}` : typeof code === 'string' ? code : err.message;
         const detail = stderr.trim().split('\n').at(-1) ?? '';
-        reject(new Error(`${binary} features: ${err.message.split('\n')[0]}${detail ? `: ${detail}` : ''}`, { cause: err }));
+        reject(new Error(`${binary} features: ${why}${detail ? `: ${detail}` : ''}`, { cause: err }));
       });
     });
   }

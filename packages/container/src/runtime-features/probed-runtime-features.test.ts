@@ -23,7 +23,7 @@ class RecordedSources implements FeatureSources {
     this.probed.push(binary);
     const out = this.outputs[binary];
     if (out === 'hang') return new Promise((_r, reject) => s.addEventListener('abort', () => reject(s.reason), { once: true }));
-    return out !== undefined ? Promise.resolve(out) : Promise.reject(new Error(`${binary} features: Command failed: exit status 1: ${CRUN_1_8_1_FEATURES_STDERR.trim()}`));
+    return out !== undefined ? Promise.resolve(out) : Promise.reject(new Error(`${binary} features: exit status 1: ${CRUN_1_8_1_FEATURES_STDERR.trim()}`));
   }
   async kernel(): Promise<KernelFeatures> { return this.kernelFeatures; }
 }
