@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { cgroupsV1, cri, packAny } from '@crikit/api';
-import { isFailedPrecondition, isNotFound, type ContainerId, type SandboxId } from '@crikit/core';
+import { isFailedPrecondition, isNotFound, silentLogger, type ContainerId, type SandboxId } from '@crikit/core';
 import { containerRecord, containerStoreWith, FakeContainerd, sandboxRecord, sandboxStoreWith } from '@crikit/core/testing';
 import { ContainerdStatsCollector } from './containerd-stats-collector.js';
 import { metricsConfigSchema } from './metrics-config.js';
@@ -52,7 +52,7 @@ function collector(): { stats: ContainerdStatsCollector; containerd: FakeContain
   const config = metricsConfigSchema.parse({});
   const paths = { cgroupRoot: host, procRoot: path.join(host, 'proc') };
   const sampler = new StatsSampler(containerStoreWith([web, created, worker]), new TaskMetricsSampler(containerd, config),
-    new WritableLayerUsage(containerd, 'overlayfs', config), new PodSampler(new PodCgroupReader(paths), paths, config));
+    new WritableLayerUsage(containerd, 'overlayfs', config, silentLogger), new PodSampler(new PodCgroupReader(paths), paths, config));
   return { stats: new ContainerdStatsCollector(containerStoreWith([web, created, worker]), sandboxStoreWith([podA, podB, stopped]), sampler), containerd };
 }
 

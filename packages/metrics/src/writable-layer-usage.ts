@@ -1,5 +1,5 @@
 import { inject, injectable } from 'inversify';
-import { ContainerdClient, isNotFound, nowNs, Snapshotter } from '@crikit/core';
+import { ContainerdClient, deadline, isNotFound, Logger, nowNs, Snapshotter } from '@crikit/core';
 import { MetricsConfig } from './metrics-config.js';
 
 /** What a container's writable layer (its rootfs snapshot) uses. */
@@ -10,10 +10,14 @@ export interface LayerUsage {
   readonly inodesUsed: bigint;
 }
 
+/** How long one background measurement may take. */
+const measureTimeoutMs = 60_000;
+
 /**
  * The snapshotter's Usage of containers' writable layers (snapshot key = container id), kept for
  * `writableLayerCacheMs` as containerd's CRI keeps its own (it re-measures every 10 s in the
- * background). Measuring walks the layer's upper dir, so it is never done per stats call.
+ * background). Measuring walks the layer's upper dir, so a stats call never waits for it once a
+ * layer has been measured: a stale figure is answered at once and measured again in the background.
  */
 @injectable()
 export class WritableLayerUsage {
@@ -25,19 +29,22 @@ export class WritableLayerUsage {
     @inject(ContainerdClient) private readonly containerd: ContainerdClient,
     @inject(Snapshotter) private readonly snapshotter: string,
     @inject(MetricsConfig) private readonly config: MetricsConfig,
+    @inject(Logger) private readonly log: Logger,
   ) {}
 
   /**
-   * The usage of each container's writable layer; undefined for one that has no snapshot.
-   * Stale entries are measured again, all in parallel.
-   * @throws UnavailableError when containerd cannot be reached
+   * The usage of each container's writable layer; undefined for one that has no snapshot. A layer
+   * never measured is measured now (all in parallel); a stale one answers its last figure and is
+   * measured again in the background.
+   * @throws UnavailableError when containerd cannot be reached for a first measurement
    */
   async usage(ids: readonly string[], signal: AbortSignal): Promise<Map<string, LayerUsage | undefined>> {
     const now = performance.now();
     const entries = await Promise.all(ids.map(async id => {
       const cached = this.cache.get(id);
-      if (cached && now - cached.atMs < this.config.writableLayerCacheMs) return [id, cached.usage] as const;
-      return [id, await this.measure(id, signal)] as const;
+      if (!cached) return [id, await this.measure(id, signal)] as const;
+      if (now - cached.atMs >= this.config.writableLayerCacheMs) this.refresh(id);
+      return [id, cached.usage] as const;
     }));
     for (const [id, { atMs }] of this.cache) if (now - atMs > 10 * 60_000) this.cache.delete(id);
     return new Map(entries);
@@ -58,6 +65,14 @@ export class WritableLayerUsage {
   /** Forgets a container's measurement (it was removed). */
   forget(id: string): void {
     this.cache.delete(id);
+  }
+
+  private refresh(id: string): void {
+    if (this.inFlight.has(id)) return;
+    const limit = deadline([], measureTimeoutMs);
+    this.measure(id, limit.signal)
+      .catch(err => this.log.debug({ container: id, err }, 'writable layer usage not measured'))
+      .finally(() => limit.dispose());
   }
 
   private measure(id: string, signal: AbortSignal): Promise<LayerUsage | undefined> {
