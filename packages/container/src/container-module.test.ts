@@ -12,6 +12,7 @@ import { containerModule } from './container-module.js';
 import { ContainerRecovery } from './container-recovery.js';
 import { ContainerdContainerManager } from './containerd-container-manager.js';
 import { HostFactsProvider } from './host-facts-provider.js';
+import { FeatureSources, HostFeatureSources } from './runtime-features/feature-sources.js';
 import { ProbedRuntimeFeatures } from './runtime-features/probed-runtime-features.js';
 
 test('containerModule binds the container manager, exit tracking and recovery, as singletons', () => {
@@ -35,5 +36,6 @@ test('containerModule binds the container manager, exit tracking and recovery, a
   // Host facts and runtime features are detected at start-up.
   assert.ok(startables.some(s => s instanceof HostFactsProvider));
   assert.ok(c.get(RuntimeFeatures) instanceof ProbedRuntimeFeatures);
+  assert.ok(c.get(FeatureSources) instanceof HostFeatureSources);
   assert.ok(startables.includes(c.get(ProbedRuntimeFeatures)));
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import { boundingCapabilitiesOf, knownCapabilities, readOwnOomScoreAdj } from '@crikit/core';
 
-/** What this node can do, detected once: container specs depend on it. Never faked (DEVELOPERS: detect, don't assume). */
+/** What this node can do, detected once: container specs depend on it. Detected, never assumed. */
 export interface HostFacts {
   readonly cgroupVersion: 1 | 2;
   readonly hasAppArmor: boolean;
