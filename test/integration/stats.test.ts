@@ -203,6 +203,7 @@ describe('pod stats and metrics', () => {
     assert.match(text, /^crikit_grpc_requests_total\{rpc="ContainerStats",code="NOT_FOUND"\} [1-9]\d*$/m);
     assert.match(text, /^crikit_image_pull_duration_seconds_count [1-9]\d*$/m);
     assert.match(text, /^crikit_sandboxes\{state="ready"\} 2$/m);
+    assert.match(text, /^crikit_cni_plugin_duration_seconds_count\{plugin="bridge",command="ADD"\} [2-9]\d*$/m);
     assert.match(text, /^process_resident_memory_bytes [1-9]/m);
   });
 });

@@ -245,3 +245,32 @@ describe('GrpcContainerdClient (against a fake containerd)', () => {
     }
   });
 });
+
+describe('GrpcContainerdClient reconnects', () => {
+  it('tells the RuntimeObserver when the channel is ready again after containerd came back', bounded, async () => {
+    const socketPath = `${dir}/restarting.sock`;
+    let reconnects = 0;
+    const observer = { cniPluginFinished: () => {}, containerdReconnected: () => { reconnects++; } };
+    const first = new FakeContainerd();
+    await first.listen(socketPath);
+    const watched = new GrpcContainerdClient(config, { socketPath }, silentLogger, observer);
+    try {
+      await watched.version.version({});
+      assert.equal(reconnects, 0, 'the first connection is not a reconnect');
+      first.close();
+      await rm(socketPath, { force: true });
+      await assert.rejects(watched.version.version({}, { timeoutMs: 2_000 }));
+      const second = new FakeContainerd();
+      await second.listen(socketPath);
+      try {
+        await watched.waitReady(AbortSignal.timeout(10_000));
+        await new Promise(resolve => setTimeout(resolve, 50));
+        assert.equal(reconnects, 1);
+      } finally {
+        second.close();
+      }
+    } finally {
+      watched.close();
+    }
+  });
+});

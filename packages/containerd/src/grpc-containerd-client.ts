@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import { content, methodPath, type MessageType, type MethodDefinition, type ServiceDefinition } from '@crikit/api';
 import {
   abortError, containerdServices, CriError, deadline, DeadlineExceededError, FailedPreconditionError, InvalidArgumentError,
-  Logger, StartOrder, UnavailableError,
+  Logger, RuntimeObserver, StartOrder, UnavailableError,
   type CallOptions, type ContainerdClient, type ContainerdServices, type DuplexCall, type Startable,
 } from '@crikit/core';
 import { ContainerdAddress } from './containerd-address.js';
@@ -87,6 +87,7 @@ export class GrpcContainerdClient implements ContainerdClient, Startable {
     @inject(ContainerdConfig) private readonly config: ContainerdConfig,
     @inject(ContainerdAddress) private readonly address: ContainerdAddress,
     @inject(Logger) log: Logger,
+    @inject(RuntimeObserver) @optional() private readonly observer?: RuntimeObserver,
   ) {
     this.namespace = config.namespace;
     this.log = log.child({ component: 'containerd-client' });
@@ -301,8 +302,35 @@ export class GrpcContainerdClient implements ContainerdClient, Startable {
   /** The channel, opened on first use. @throws UnavailableError once closed */
   private channel(doing: string): grpc.Client {
     if (this.closed) throw new UnavailableError(`${doing}: containerd client closed`);
-    this.client ??= new grpc.Client(`unix://${this.address.socketPath}`, grpc.credentials.createInsecure(), channelOptions);
+    if (!this.client) {
+      this.client = new grpc.Client(`unix://${this.address.socketPath}`, grpc.credentials.createInsecure(), channelOptions);
+      this.watchReconnects(this.client.getChannel());
+    }
     return this.client;
+  }
+
+  /**
+   * Tells the RuntimeObserver each time the channel is READY again after having been READY before
+   * (containerd restarted or the connection dropped; also after grpc-js's idle timeout, which a
+   * polling kubelet never lets happen). A watch holds no timer, so it never keeps the process alive.
+   */
+  private watchReconnects(channel: ReturnType<grpc.Client['getChannel']>): void {
+    let wasReady = false;
+    const watch = (state: grpc.connectivityState): void => {
+      if (this.closed || state === grpc.connectivityState.SHUTDOWN) return;
+      channel.watchConnectivityState(state, Infinity, () => {
+        const now = channel.getConnectivityState(false);
+        if (now === grpc.connectivityState.READY) {
+          if (wasReady) {
+            this.log.info({ socket: this.address.socketPath }, 'reconnected to containerd');
+            try { this.observer?.containerdReconnected(); } catch (err) { this.log.warn({ err }, 'runtime observer threw'); }
+          }
+          wasReady = true;
+        }
+        watch(now);
+      });
+    };
+    watch(channel.getConnectivityState(false));
   }
 
   /** containerd reads the namespace, and the lease that holds what the call creates, from these headers. */

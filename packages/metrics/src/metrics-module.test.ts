@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Container } from 'inversify';
 import {
-  ContainerdClient, ContainerStore, Logger, PodMetricsCollector, RpcObserver, RuntimeEventBus, SandboxStore, silentLogger,
+  ContainerdClient, ContainerStore, Logger, PodMetricsCollector, RpcObserver, RuntimeEventBus, RuntimeObserver, SandboxStore, silentLogger,
   Snapshotter, Startable, StatsCollector,
 } from '@crikit/core';
 import { FakeContainerd } from '@crikit/core/testing';
@@ -26,6 +26,7 @@ test('metricsModule resolves every token it binds, as singletons behind core\'s 
   assert.equal(container.get(StatsCollector), container.get(ContainerdStatsCollector));
   assert.equal(container.get(PodMetricsCollector), container.get(CadvisorPodMetrics));
   assert.equal(container.get(RpcObserver), container.get(RuntimeMetrics));
+  assert.equal(container.get(RuntimeObserver), container.get(RuntimeMetrics));
   assert.ok(container.getAll<Startable>(Startable).includes(container.get(PrometheusEndpoint)));
 });
 

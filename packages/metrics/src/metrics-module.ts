@@ -1,5 +1,5 @@
 import { ContainerModule } from 'inversify';
-import { PodMetricsCollector, RpcObserver, Startable, StatsCollector } from '@crikit/core';
+import { PodMetricsCollector, RpcObserver, RuntimeObserver, Startable, StatsCollector } from '@crikit/core';
 import { CadvisorPodMetrics } from './cadvisor-pod-metrics.js';
 import { ContainerdStatsCollector } from './containerd-stats-collector.js';
 import { defaultHostPaths, HostPaths } from './metrics-config.js';
@@ -13,8 +13,8 @@ import { WritableLayerUsage } from './writable-layer-usage.js';
 
 /**
  * Binds container and pod stats (core's StatsCollector), the cAdvisor-named pod metrics (core's
- * PodMetricsCollector), and crikit's own Prometheus metrics (core's RpcObserver, and the endpoint
- * as a Startable). Needs `MetricsConfig`, `Snapshotter`, `Logger`, the stores and containerd bound.
+ * PodMetricsCollector), and crikit's own Prometheus metrics (core's RpcObserver and RuntimeObserver,
+ * and the endpoint as a Startable). Needs `MetricsConfig`, `Snapshotter`, `Logger`, the stores and containerd bound.
  */
 export const metricsModule = new ContainerModule(options => {
   options.bind(HostPaths).toConstantValue(defaultHostPaths);
@@ -29,6 +29,7 @@ export const metricsModule = new ContainerModule(options => {
   options.bind(PodMetricsCollector).toService(CadvisorPodMetrics);
   options.bind(RuntimeMetrics).toSelf().inSingletonScope();
   options.bind(RpcObserver).toService(RuntimeMetrics);
+  options.bind(RuntimeObserver).toService(RuntimeMetrics);
   options.bind(PrometheusEndpoint).toSelf().inSingletonScope();
   options.bind(Startable).toService(PrometheusEndpoint);
 });

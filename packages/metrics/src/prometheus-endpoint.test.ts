@@ -24,6 +24,9 @@ test('GET /metrics: RPC latency histograms and counts by code, pull bytes, objec
     metrics.rpcFinished('runtime.v1.RuntimeService/ContainerStats', 0.001, 'NOT_FOUND');
     bus.emit('image:pull-progressed', { ref: 'r', layerDigest: 'sha256:1', bytesDone: 100, bytesTotal: 300 });
     bus.emit('image:pull-progressed', { ref: 'r', layerDigest: 'sha256:1', bytesDone: 300, bytesTotal: 300 });
+    metrics.cniPluginFinished('bridge', 'ADD', 0.03, 'ok');
+    metrics.cniPluginFinished('bridge', 'ADD', 0.2, 'error');
+    metrics.containerdReconnected();
     const res = await fetch(`http://${server.address}/metrics`);
     assert.equal(res.status, 200);
     const text = await res.text();
@@ -34,6 +37,10 @@ test('GET /metrics: RPC latency histograms and counts by code, pull bytes, objec
     assert.match(text, /^crikit_sandboxes\{state="ready"\} 1$/m);
     assert.match(text, /^crikit_containers\{state="running"\} 1$/m);
     assert.match(text, /^crikit_containers\{state="created"\} 1$/m);
+    assert.match(text, /^crikit_cni_plugin_duration_seconds_bucket\{le="0.05",plugin="bridge",command="ADD"\} 1$/m);
+    assert.match(text, /^crikit_cni_plugin_duration_seconds_count\{plugin="bridge",command="ADD"\} 2$/m);
+    assert.match(text, /^crikit_cni_plugin_errors_total\{plugin="bridge",command="ADD"\} 1$/m);
+    assert.match(text, /^crikit_containerd_reconnects_total 1$/m);
     assert.match(text, /^process_resident_memory_bytes \d+/m);
     assert.match(text, /^process_open_fds \d+/m);
     assert.match(text, /^nodejs_eventloop_lag_seconds /m);

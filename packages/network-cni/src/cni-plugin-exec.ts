@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { inject, injectable } from 'inversify';
-import { abortError, DeadlineExceededError, FailedPreconditionError, Logger, UnavailableError } from '@crikit/core';
+import { inject, injectable, optional } from 'inversify';
+import { abortError, DeadlineExceededError, FailedPreconditionError, Logger, RuntimeObserver, UnavailableError } from '@crikit/core';
 import { CniErrorCode, CniPluginError, describeCniFailure, type CniCommand, type CniPluginFailure } from './cni-plugin-error.js';
 import { NetworkCniConfig } from './network-cni-config.js';
 
@@ -34,7 +34,11 @@ const maxOutputBytes = 4 << 20;
  */
 @injectable()
 export class CniPluginExec {
-  constructor(@inject(NetworkCniConfig) private readonly config: NetworkCniConfig, @inject(Logger) private readonly log: Logger) {}
+  constructor(
+    @inject(NetworkCniConfig) private readonly config: NetworkCniConfig,
+    @inject(Logger) private readonly log: Logger,
+    @inject(RuntimeObserver) @optional() private readonly observer?: RuntimeObserver,
+  ) {}
 
   /**
    * The path of the plugin binary `type`, from the first bin dir that has it.
@@ -78,7 +82,9 @@ export class CniPluginExec {
     if (req.ifName !== undefined) env.CNI_IFNAME = req.ifName;
     if (req.args !== undefined) env.CNI_ARGS = req.args;
     const started = Date.now();
-    const out = await this.spawn(bin, env, JSON.stringify(req.config), { type, command: req.command, doing: req.doing }, signal);
+    const out = await this.spawn(bin, env, JSON.stringify(req.config), { type, command: req.command, doing: req.doing }, signal)
+      .catch(err => { this.observe(type, req.command, started, 'error'); throw err; });
+    this.observe(type, req.command, started, out.code === 0 ? 'ok' : 'error');
     this.log.debug({ plugin: type, command: req.command, containerId: req.containerId, exitCode: out.code, ms: Date.now() - started }, 'cni plugin ran');
     const failure = (f: Omit<CniPluginFailure, 'plugin' | 'command'>): CniPluginFailure => ({ plugin: type, command: req.command, ...f });
     if (out.code !== 0) {
@@ -96,6 +102,15 @@ export class CniPluginExec {
       return JSON.parse(text) as unknown;
     } catch (cause) {
       throw new CniPluginError(req.doing, failure({ code: 0, msg: 'printed a result that is not JSON', details: text.slice(0, 200) }), { cause });
+    }
+  }
+
+  // Metrics must never fail a plugin run: an observer that throws is logged and ignored.
+  private observe(type: string, command: CniCommand, started: number, outcome: 'ok' | 'error'): void {
+    try {
+      this.observer?.cniPluginFinished(type, command, (Date.now() - started) / 1000, outcome);
+    } catch (err) {
+      this.log.warn({ plugin: type, err }, 'runtime observer threw');
     }
   }
 
