@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cgroupsV1, cgroupsV2, packAny } from '@crikit/api';
 import { decodeTaskMetrics } from './cgroup-sample.js';
+import { toCpuUsage, toIoUsage, toMemoryUsage } from './cri-usage.js';
 
 // Figures shaped like what containerd 1.6's runc shim reports for a busybox container that wrote
 // 64 MiB to /dev/shm (shmem is charged as anon/rss-like, inactive file is small).
@@ -48,7 +49,11 @@ test('cgroup v1 with a limit and swap in use', () => {
 // A cgroup v2 reading as the runc shim reports it on a unified host (recorded shape: usec CPU counters).
 const v2 = cgroupsV2.Metrics.fromPartial({
   pids: { current: 3n, limit: 100n },
-  cpu: { usageUsec: 1_234_567n, userUsec: 1_000_000n, systemUsec: 234_567n, nrPeriods: 5n, nrThrottled: 1n, throttledUsec: 2_000n },
+  cpu: {
+    usageUsec: 1_234_567n, userUsec: 1_000_000n, systemUsec: 234_567n, nrPeriods: 5n, nrThrottled: 1n, throttledUsec: 2_000n,
+    psi: { some: { avg10: 1.5, avg60: 0.5, avg300: 0.1, total: 3_000n }, full: { avg10: 0, avg60: 0, avg300: 0, total: 0n } },
+  },
+  io: { psi: { some: { avg10: 0.25, avg60: 0, avg300: 0, total: 10n } } },
   memory: {
     usage: 80n << 20n, usageLimit: 256n << 20n, anon: 70n << 20n, file: 9n << 20n, fileMapped: 1n << 20n,
     inactiveFile: 4n << 20n, kernelStack: 65536n, slab: 1n << 20n, pgfault: 20000n, pgmajfault: 7n,
@@ -72,6 +77,16 @@ test('cgroup v2 task metrics decode: usec become ns, rss is anon, limits from us
   assert.deepEqual(s.swap, { usageBytes: 1n << 20n, limitBytes: undefined });
   assert.equal(s.pids, 3n);
   assert.equal(s.oomKills, 0n);
+});
+
+test('cgroup v2 pressure (PSI) goes to the CRI cpu, memory and io usage, totals in ns; none on v1', () => {
+  const s = decodeTaskMetrics(packAny('io.containerd.cgroups.v2.Metrics', cgroupsV2.Metrics, v2), 7n)!;
+  assert.deepEqual(toCpuUsage(s, 5n)!.psi, { Some: { Total: 3_000_000n, Avg10: 1.5, Avg60: 0.5, Avg300: 0.1 }, Full: { Total: 0n, Avg10: 0, Avg60: 0, Avg300: 0 } });
+  assert.equal(toMemoryUsage(s)!.psi, undefined, 'no memory pressure reported');
+  assert.deepEqual(toIoUsage(s), { timestamp: 7n, psi: { Some: { Total: 10_000n, Avg10: 0.25, Avg60: 0, Avg300: 0 }, Full: undefined } });
+  const s1 = decodeTaskMetrics(packAny('io.containerd.cgroups.v1.Metrics', cgroupsV1.Metrics, v1), 1n)!;
+  assert.equal(toCpuUsage(s1, undefined)!.psi, undefined);
+  assert.equal(toIoUsage(s1), undefined);
 });
 
 test('metrics of another type (a Windows or VM runtime) decode to nothing', () => {

@@ -30,6 +30,19 @@ export interface CpuSample {
   readonly throttledNs: bigint;
 }
 
+/** Pressure stall information of one resource (cgroup v2 only): stall time in ns and the kernel's averages. */
+export interface PressureSample {
+  readonly some: PressureData | undefined;
+  readonly full: PressureData | undefined;
+}
+/** One line of a `*.pressure` file. */
+export interface PressureData {
+  readonly totalNs: bigint;
+  readonly avg10: number;
+  readonly avg60: number;
+  readonly avg300: number;
+}
+
 /**
  * One reading of a cgroup, the same whether it came from cgroup v1 or v2, from containerd's task
  * metrics or from the cgroup files. A part is undefined when its controller reported nothing.
@@ -45,6 +58,8 @@ export interface CgroupSample {
   readonly pids: bigint | undefined;
   /** Processes the OOM killer killed in the cgroup. */
   readonly oomKills: bigint | undefined;
+  /** Pressure stall information (cgroup v2 with PSI); absent on cgroup v1. */
+  readonly psi?: { readonly cpu?: PressureSample | undefined; readonly memory?: PressureSample | undefined; readonly io?: PressureSample | undefined } | undefined;
 }
 
 /** The kernel reports "no limit" as a huge number rounded to pages; above 2^62 means unlimited (as cAdvisor). */
@@ -132,5 +147,17 @@ export function fromCgroupV2(m: cgroupsV2.Metrics, timestampNs: bigint): CgroupS
     throttledPeriods: m.cpu.nrThrottled,
     throttledNs: m.cpu.throttledUsec * 1000n,
   } : undefined;
-  return { timestampNs, cpu, memory, swap, pids: m.pids?.current, oomKills: m.memoryEvents?.oomKill };
+  const psi = { cpu: pressure(m.cpu?.psi), memory: pressure(mem?.psi), io: pressure(m.io?.psi) };
+  return {
+    timestampNs, cpu, memory, swap, pids: m.pids?.current, oomKills: m.memoryEvents?.oomKill,
+    psi: psi.cpu || psi.memory || psi.io ? psi : undefined,
+  };
+}
+
+/** v2 PSI as the shim reports it; totals are microseconds, CRI wants nanoseconds (as containerd converts them). */
+function pressure(p: cgroupsV2.PSIStats | undefined): PressureSample | undefined {
+  if (!p) return undefined;
+  const data = (d: cgroupsV2.PSIData | undefined): PressureData | undefined =>
+    d ? { totalNs: d.total * 1000n, avg10: d.avg10, avg60: d.avg60, avg300: d.avg300 } : undefined;
+  return { some: data(p.some), full: data(p.full) };
 }

@@ -4,7 +4,7 @@ import {
   ContainerStore, FailedPreconditionError, matchesLabels, SandboxStore,
   type ContainerId, type ContainerRecord, type SandboxId, type SandboxRecord, type StatsCollector,
 } from '@crikit/core';
-import { toCpuUsage, toLayerUsage, toMemoryUsage, toNetworkUsage, toSwapUsage } from './cri-usage.js';
+import { toCpuUsage, toIoUsage, toLayerUsage, toMemoryUsage, toNetworkUsage, toSwapUsage } from './cri-usage.js';
 import { StatsSampler, type ContainerSnapshot, type PodSnapshot } from './stats-sampler.js';
 
 /**
@@ -70,7 +70,7 @@ export function toContainerStats(c: ContainerSnapshot, mountpoint: string, nowNs
     memory: toMemoryUsage(c.task.sample),
     writableLayer: toLayerUsage(c.layer, mountpoint, nowNs),
     swap: toSwapUsage(c.task.sample),
-    io: undefined,
+    io: toIoUsage(c.task.sample),
   };
 }
 
@@ -86,7 +86,7 @@ export function toPodSandboxStats(p: PodSnapshot, mountpoint: string, nowNs: big
       network: p.pod.interfaces ? toNetworkUsage(p.pod.interfaces, p.pod.timestampNs) : undefined,
       process: { timestamp: p.pod.timestampNs, processCount: { value: processCount } },
       containers: p.containers.map(c => toContainerStats(c, mountpoint, nowNs)),
-      io: undefined,
+      io: toIoUsage(p.pod.sample),
     },
     windows: undefined,
   };

@@ -1,5 +1,5 @@
 import type { cri } from '@crikit/api';
-import { minusFloor, type CgroupSample } from './cgroup-sample.js';
+import { minusFloor, type CgroupSample, type PressureData, type PressureSample } from './cgroup-sample.js';
 import type { InterfaceCounters } from './net-dev.js';
 import type { LayerUsage } from './writable-layer-usage.js';
 
@@ -12,7 +12,7 @@ export function toCpuUsage(sample: CgroupSample | undefined, nanoCores: bigint |
     timestamp: sample.timestampNs,
     usageCoreNanoSeconds: u64(sample.cpu.usageNs),
     usageNanoCores: nanoCores === undefined ? undefined : u64(nanoCores),
-    psi: undefined,
+    psi: toPsi(sample.psi?.cpu),
   };
 }
 
@@ -31,8 +31,20 @@ export function toMemoryUsage(sample: CgroupSample | undefined): cri.MemoryUsage
     rssBytes: u64(m.rssBytes),
     pageFaults: u64(m.pageFaults),
     majorPageFaults: u64(m.majorPageFaults),
-    psi: undefined,
+    psi: toPsi(sample.psi?.memory),
   };
+}
+
+/** CRI IoUsage of a sample: only pressure, so only on cgroup v2 with PSI (as containerd). */
+export function toIoUsage(sample: CgroupSample | undefined): cri.IoUsage | undefined {
+  if (!sample?.psi?.io) return undefined;
+  return { timestamp: sample.timestampNs, psi: toPsi(sample.psi.io) };
+}
+
+function toPsi(p: PressureSample | undefined): cri.PsiStats | undefined {
+  if (!p) return undefined;
+  const data = (d: PressureData | undefined): cri.PsiData | undefined => (d ? { Total: d.totalNs, Avg10: d.avg10, Avg60: d.avg60, Avg300: d.avg300 } : undefined);
+  return { Full: data(p.full), Some: data(p.some) };
 }
 
 /** CRI SwapUsage of a sample; available is the limit's headroom, 0 without a limit. */
