@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cgroupsV1, packAny } from '@crikit/api';
+import { errorKind } from '@crikit/core';
 import { FakeContainerd } from '@crikit/core/testing';
 import { metricsConfigSchema } from './metrics-config.js';
 import { nanoCoresBetween, TaskMetricsSampler } from './task-metrics-sampler.js';
@@ -55,6 +56,24 @@ test('usage_nano_cores comes from the previous sample: unset at first, then Δus
   cpu += 1_500_000_000n; // 1.5 s of CPU in 2 s: three quarters of a core
   clock += 2_000_000_000n;
   assert.equal((await sampler.read(['busy'], signal)).get('busy')!.nanoCores, 750_000_000n);
+});
+
+test('a caller that goes away does not cancel the batch other callers share', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>(resolve => { release = resolve; });
+  const containerd = new FakeContainerd().handle('tasks.metrics', async req => {
+    await gate;
+    return { metrics: req.filters.map(f => ({ id: f.slice(4), data: packAny('io.containerd.cgroups.v1.Metrics', cgroupsV1.Metrics, cgroupsV1.Metrics.fromPartial({ cpu: { usage: { total: 9n } } })) })) };
+  });
+  const sampler = new TaskMetricsSampler(containerd, metricsConfigSchema.parse({}));
+  const leaving = new AbortController();
+  const first = sampler.read(['a'], leaving.signal);
+  const second = sampler.read(['a'], signal);
+  leaving.abort();
+  await assert.rejects(first, (err: Error) => errorKind(err) === 'cancelled');
+  release();
+  assert.equal((await second).get('a')!.sample!.cpu!.usageNs, 9n);
+  assert.equal(containerd.requestsTo('tasks.metrics').length, 1);
 });
 
 test('a containerd failure fails the read and is not cached', async () => {

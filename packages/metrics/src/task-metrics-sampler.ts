@@ -1,7 +1,8 @@
 import { inject, injectable } from 'inversify';
-import { ContainerdClient, nowNs, timestampNs } from '@crikit/core';
+import { ContainerdClient, deadline, nowNs, timestampNs } from '@crikit/core';
 import { decodeTaskMetrics, type CgroupSample } from './cgroup-sample.js';
 import { MetricsConfig } from './metrics-config.js';
+import { untilAborted } from './until-aborted.js';
 
 /** What the sampler knows of one task. */
 export interface TaskReading {
@@ -13,6 +14,8 @@ export interface TaskReading {
 
 /** Readings not refreshed for this long are dropped, so removed containers do not linger. */
 const forgetAfterMs = 5 * 60_000;
+/** A batch is shared by every caller that waits for it, so none of their signals may cancel it: it has its own deadline. */
+const fetchTimeoutMs = 30_000;
 
 /**
  * Samples containerd task metrics for the stats RPCs. Every id whose sample is older than
@@ -46,7 +49,8 @@ export class TaskMetricsSampler {
       else stale.push(id);
     }
     if (stale.length > 0) {
-      const batch = this.fetch(stale, signal);
+      const limit = deadline([], fetchTimeoutMs);
+      const batch = this.fetch(stale, limit.signal).finally(() => limit.dispose());
       for (const id of stale) {
         const one = batch.then(m => m.get(id)!);
         this.inFlight.set(id, one);
@@ -55,14 +59,9 @@ export class TaskMetricsSampler {
         waiting.push(one.then(r => { out.set(id, r); }));
       }
     }
-    await Promise.all(waiting);
+    await untilAborted(Promise.all(waiting), signal, 'read task metrics');
     this.prune(now);
     return out;
-  }
-
-  /** Forgets a task's samples (its container was removed). */
-  forget(id: string): void {
-    this.readings.delete(id);
   }
 
   private async fetch(ids: readonly string[], signal: AbortSignal): Promise<Map<string, TaskReading>> {

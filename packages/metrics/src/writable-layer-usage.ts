@@ -1,6 +1,7 @@
 import { inject, injectable } from 'inversify';
 import { ContainerdClient, deadline, isNotFound, Logger, nowNs, Snapshotter } from '@crikit/core';
 import { MetricsConfig } from './metrics-config.js';
+import { untilAborted } from './until-aborted.js';
 
 /** What a container's writable layer (its rootfs snapshot) uses. */
 export interface LayerUsage {
@@ -10,7 +11,7 @@ export interface LayerUsage {
   readonly inodesUsed: bigint;
 }
 
-/** How long one background measurement may take. */
+/** How long one measurement may take. */
 const measureTimeoutMs = 60_000;
 
 /**
@@ -40,12 +41,12 @@ export class WritableLayerUsage {
    */
   async usage(ids: readonly string[], signal: AbortSignal): Promise<Map<string, LayerUsage | undefined>> {
     const now = performance.now();
-    const entries = await Promise.all(ids.map(async id => {
+    const entries = await untilAborted(Promise.all(ids.map(async id => {
       const cached = this.cache.get(id);
-      if (!cached) return [id, await this.measure(id, signal)] as const;
-      if (now - cached.atMs >= this.config.writableLayerCacheMs) this.refresh(id);
+      if (!cached) return [id, await this.measure(id)] as const;
+      if (now - cached.atMs >= this.config.writableLayerCacheMs) this.measure(id).catch(err => this.log.debug({ container: id, err }, 'writable layer usage not measured'));
       return [id, cached.usage] as const;
-    }));
+    })), signal, 'measure writable layers');
     for (const [id, { atMs }] of this.cache) if (now - atMs > 10 * 60_000) this.cache.delete(id);
     return new Map(entries);
   }
@@ -55,34 +56,27 @@ export class WritableLayerUsage {
    * @throws UnavailableError when containerd cannot be reached
    */
   mountpoint(signal: AbortSignal): Promise<string> {
-    this.root ??= this.containerd.introspection
-      .plugins({ filters: [`type==io.containerd.snapshotter.v1,id==${this.snapshotter}`] }, { signal })
-      .then(({ plugins }) => plugins[0]?.exports['root'] ?? '');
-    this.root.catch(() => { this.root = undefined; });
-    return this.root;
+    if (!this.root) {
+      const limit = deadline([], measureTimeoutMs);
+      this.root = this.containerd.introspection
+        .plugins({ filters: [`type==io.containerd.snapshotter.v1,id==${this.snapshotter}`] }, { signal: limit.signal })
+        .then(({ plugins }) => plugins[0]?.exports['root'] ?? '')
+        .finally(() => limit.dispose());
+      this.root.catch(() => { this.root = undefined; });
+    }
+    return untilAborted(this.root, signal, 'find the snapshotter root');
   }
 
-  /** Forgets a container's measurement (it was removed). */
-  forget(id: string): void {
-    this.cache.delete(id);
-  }
-
-  private refresh(id: string): void {
-    if (this.inFlight.has(id)) return;
-    const limit = deadline([], measureTimeoutMs);
-    this.measure(id, limit.signal)
-      .catch(err => this.log.debug({ container: id, err }, 'writable layer usage not measured'))
-      .finally(() => limit.dispose());
-  }
-
-  private measure(id: string, signal: AbortSignal): Promise<LayerUsage | undefined> {
+  // Shared by every caller waiting for this layer, so it runs under its own deadline, not a caller's signal.
+  private measure(id: string): Promise<LayerUsage | undefined> {
     const running = this.inFlight.get(id);
     if (running) return running;
-    const p = this.containerd.snapshots.usage({ snapshotter: this.snapshotter, key: id }, { signal })
+    const limit = deadline([], measureTimeoutMs);
+    const p = this.containerd.snapshots.usage({ snapshotter: this.snapshotter, key: id }, { signal: limit.signal })
       .then(u => ({ timestampNs: nowNs(), usedBytes: u.size, inodesUsed: u.inodes }) as LayerUsage | undefined)
       .catch(err => { if (isNotFound(err)) return undefined; throw err; })
       .then(usage => { this.cache.set(id, { atMs: performance.now(), usage }); return usage; })
-      .finally(() => this.inFlight.delete(id));
+      .finally(() => { limit.dispose(); this.inFlight.delete(id); });
     this.inFlight.set(id, p);
     return p;
   }
