@@ -2,15 +2,17 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { inject, injectable } from 'inversify';
 import { PathsConfig, type ContainerOutput } from '@crikit/core';
-import type { Readable } from 'node:stream';
-import { makeFifos, openFifoReader } from './fifo.js';
+import type { Readable, Writable } from 'node:stream';
+import { makeFifos, openFifoReader, openFifoWriter } from './fifo.js';
 
 /** The stdio of one process: the FIFO paths containerd's shim writes to, and our read sides. */
 export interface ProcessIo {
   /** For the task or exec request: '' where the process has no such stream. */
   readonly paths: { readonly stdin: string; readonly stdout: string; readonly stderr: string };
   readonly output: ContainerOutput;
-  /** Closes the read sides now (a failed start). */
+  /** The write side of the process's stdin, when it has one; ending it ends the process's stdin. */
+  readonly input?: Writable | undefined;
+  /** Closes the read sides (and the stdin write side) now (a failed start). */
   destroy(): void;
 }
 
@@ -28,27 +30,32 @@ export class ContainerIo {
   }
 
   /**
-   * Makes (or finds) the FIFOs of a process and opens their read sides. With a TTY everything
-   * arrives on stdout. `processId` is the container id for its init process, the exec id otherwise.
+   * Makes (or finds) the FIFOs of a process and opens their read sides, and with `stdin` the write
+   * side of its stdin FIFO. With a TTY everything arrives on stdout. `processId` is the container id
+   * for its init process, the exec id otherwise.
    */
-  async open(id: string, processId: string, options: { tty: boolean }): Promise<ProcessIo> {
+  async open(id: string, processId: string, options: { tty: boolean; stdin?: boolean }): Promise<ProcessIo> {
     const dir = this.dir(id);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     const stdout = path.join(dir, `${processId}-stdout`);
     const stderr = options.tty ? '' : path.join(dir, `${processId}-stderr`);
+    const stdin = options.stdin ? path.join(dir, `${processId}-stdin`) : '';
     const paths = [stdout, stderr].filter(Boolean);
-    await makeFifos(paths);
+    await makeFifos([...paths, stdin].filter(Boolean));
     const readers: Readable[] = paths.map(openFifoReader);
+    const input = stdin ? openFifoWriter(stdin) : undefined;
+    input?.on('error', () => input.destroy());
     return {
-      paths: { stdin: '', stdout, stderr },
+      paths: { stdin, stdout, stderr },
       output: { stdout: readers[0]!, stderr: readers[1] },
-      destroy: () => readers.forEach(r => r.destroy()),
+      input,
+      destroy: () => { readers.forEach(r => r.destroy()); input?.destroy(); },
     };
   }
 
   /** Removes the FIFOs of one exec process. Idempotent. */
   async removeProcess(id: string, processId: string): Promise<void> {
-    await Promise.all(['stdout', 'stderr'].map(s => fs.rm(path.join(this.dir(id), `${processId}-${s}`), { force: true })));
+    await Promise.all(['stdin', 'stdout', 'stderr'].map(s => fs.rm(path.join(this.dir(id), `${processId}-${s}`), { force: true })));
   }
 
   /** Removes every FIFO of container `id`. Idempotent. */

@@ -4,6 +4,7 @@ import {
   getTask, ignoreNotFound, isLive, killTask, Logger, RuntimeEventBus, SandboxStore, Signals, Snapshotter, waitTask,
   type ContainerId, type ContainerRecord,
 } from '@crikit/core';
+import { AttachHub } from './attach-hub.js';
 import { ContainerExits } from './container-exits.js';
 import { ContainerIo, type ProcessIo } from './container-io.js';
 import { signalNumber } from './signals.js';
@@ -18,6 +19,7 @@ export class ContainerLifecycle {
     @inject(ContainerIo) private readonly io: ContainerIo,
     @inject(ContainerLogWriter) private readonly logs: ContainerLogWriter,
     @inject(ContainerExits) private readonly exits: ContainerExits,
+    @inject(AttachHub) private readonly hub: AttachHub,
     @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
     @inject(Snapshotter) private readonly snapshotter: string,
     @inject(Logger) private readonly log: Logger,
@@ -33,7 +35,7 @@ export class ContainerLifecycle {
     const tty = record.metadata.config.tty;
     let io: ProcessIo | undefined;
     try {
-      io = await this.io.open(id, id, { tty });
+      io = await this.io.open(id, id, { tty, stdin: record.metadata.config.stdin });
       await this.attachLogs(record, io);
       const { mounts } = await this.containerd.snapshots.mounts({ snapshotter: this.snapshotter, key: id }, { signal });
       await this.containerd.tasks.create({ containerId: id, rootfs: mounts, stdin: io.paths.stdin, stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: tty }, { signal });
@@ -60,16 +62,18 @@ export class ContainerLifecycle {
   }
 
   /**
-   * Attaches the container's output to its CRI log file. Without a log path the output is drained
-   * and dropped: an unread FIFO would block the container once the pipe fills.
+   * Attaches the container's output to its CRI log file and to the AttachHub (which also takes its
+   * stdin). Without a log path the output is drained and dropped: an unread FIFO would block the
+   * container once the pipe fills.
    */
   async attachLogs(record: ContainerRecord, io: ProcessIo): Promise<void> {
     const { id, sandboxId, logPath, config } = record.metadata;
+    const output = this.hub.tap(id, io.output, io.input ? { writer: io.input, once: config.stdinOnce } : undefined);
     if (logPath) {
-      await this.logs.attach({ containerId: id, sandboxId, logPath, tty: config.tty }, io.output, AbortSignal.timeout(10_000));
+      await this.logs.attach({ containerId: id, sandboxId, logPath, tty: config.tty }, output, AbortSignal.timeout(10_000));
     } else {
-      io.output.stdout?.resume();
-      io.output.stderr?.resume();
+      output.stdout?.resume();
+      output.stderr?.resume();
     }
   }
 
@@ -107,6 +111,7 @@ export class ContainerLifecycle {
     await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));
     await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal }));
     await this.logs.close(id, AbortSignal.timeout(5_000)).catch(() => undefined);
+    this.hub.forget(id);
     await this.io.remove(id);
     this.store.delete(id);
     this.log.info({ container: id }, 'container removed');

@@ -1,5 +1,6 @@
 import { ContainerModule } from 'inversify';
-import { ContainerManager, RuntimeFeatures, Startable } from '@crikit/core';
+import { ContainerManager, ContainerStreams, RuntimeFeatures, Startable } from '@crikit/core';
+import { AttachHub } from './attach-hub.js';
 import { ContainerCreator } from './container-create.js';
 import { ContainerExec } from './container-exec.js';
 import { ContainerExits } from './container-exits.js';
@@ -7,6 +8,7 @@ import { ContainerIo } from './container-io.js';
 import { ContainerLifecycle } from './container-lifecycle.js';
 import { ContainerRecovery } from './container-recovery.js';
 import { ContainerdContainerManager } from './containerd-container-manager.js';
+import { ContainerdContainerStreams } from './containerd-container-streams.js';
 import { HostFactsProvider } from './host-facts-provider.js';
 import { FeatureSources, HostFeatureSources } from './runtime-features/feature-sources.js';
 import { ProbedRuntimeFeatures } from './runtime-features/probed-runtime-features.js';
@@ -29,4 +31,7 @@ export const containerModule = new ContainerModule(options => {
   options.bind(Startable).toService(ContainerRecovery);
   options.bind(ContainerdContainerManager).toSelf().inSingletonScope();
   options.bind(ContainerManager).toService(ContainerdContainerManager);
+  options.bind(AttachHub).toSelf().inSingletonScope();
+  options.bind(ContainerdContainerStreams).toSelf().inSingletonScope();
+  options.bind(ContainerStreams).toService(ContainerdContainerStreams);
 });

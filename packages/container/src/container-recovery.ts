@@ -42,7 +42,7 @@ export class ContainerRecovery implements Startable {
       const id = c.id as ContainerId;
       const task = await getTask(this.containerd, id, signal).catch(() => undefined);
       if (record.status.state === 'running' && isLive(task)) {
-        const io = await this.io.open(id, id, { tty: record.metadata.config.tty });
+        const io = await this.io.open(id, id, { tty: record.metadata.config.tty, stdin: record.metadata.config.stdin });
         await this.lifecycle.attachLogs(record, io);
       } else if (record.status.state === 'running') {
         // It exited while crikit was down: the task keeps its exit status until deleted.

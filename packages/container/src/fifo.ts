@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { promisify } from 'node:util';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { UnavailableError } from '@crikit/core';
 
 const run = promisify(execFile);
-const { O_RDONLY, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_RDWR, O_NONBLOCK } = fs.constants;
 
 /** Makes FIFOs at `paths` (mode 0600) with one mkfifo; existing ones are kept. */
 export async function makeFifos(paths: readonly string[]): Promise<void> {
@@ -27,4 +27,17 @@ export async function makeFifos(paths: readonly string[]): Promise<void> {
 export function openFifoReader(path: string): Readable {
   const fd = fs.openSync(path, O_RDONLY | O_NONBLOCK);
   return new net.Socket({ fd, readable: true, writable: false });
+}
+
+/**
+ * Opens a FIFO for writing without waiting for its reader: opened read-write (which Linux allows on a
+ * FIFO and never blocks), written through libuv's pipe handle. The process reading it sees EOF once
+ * this stream is ended or destroyed.
+ */
+export function openFifoWriter(path: string): Writable {
+  const fd = fs.openSync(path, O_RDWR | O_NONBLOCK);
+  const socket = new net.Socket({ fd, readable: false, writable: true });
+  // Ending a pipe handle does not close its fd, and the reader sees EOF only once no writer is left.
+  socket.once('finish', () => socket.destroy());
+  return socket;
 }

@@ -11,4 +11,6 @@ export * from './container-lifecycle.js';
 export * from './container-exec.js';
 export * from './container-recovery.js';
 export * from './containerd-container-manager.js';
+export * from './attach-hub.js';
+export * from './containerd-container-streams.js';
 export * from './container-module.js';

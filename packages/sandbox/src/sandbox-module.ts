@@ -1,11 +1,12 @@
 import { ContainerModule } from 'inversify';
-import { SandboxManager, Startable } from '@crikit/core';
+import { PortForwarder, SandboxManager, Startable } from '@crikit/core';
 import { ContainerdSandboxManager } from './containerd-sandbox-manager.js';
+import { NsenterPortForwarder } from './nsenter-port-forwarder.js';
 import { SandboxRecovery } from './sandbox-recovery.js';
 import { SandboxRunner } from './sandbox-run.js';
 import { SandboxTeardown } from './sandbox-teardown.js';
 
-/** Binds pod sandboxes on containerd behind core's SandboxManager, and their start-up recovery. */
+/** Binds pod sandboxes on containerd behind core's SandboxManager, their start-up recovery, and PortForward into their netns. */
 export const sandboxModule = new ContainerModule(options => {
   options.bind(SandboxRunner).toSelf().inSingletonScope();
   options.bind(SandboxTeardown).toSelf().inSingletonScope();
@@ -13,4 +14,6 @@ export const sandboxModule = new ContainerModule(options => {
   options.bind(SandboxManager).toService(ContainerdSandboxManager);
   options.bind(SandboxRecovery).toSelf().inSingletonScope();
   options.bind(Startable).toService(SandboxRecovery);
+  options.bind(NsenterPortForwarder).toSelf().inSingletonScope();
+  options.bind(PortForwarder).toService(NsenterPortForwarder);
 });

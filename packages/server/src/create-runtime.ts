@@ -7,7 +7,7 @@ import { SandboxConfig, sandboxModule } from '@crikit/sandbox';
 import { ContainerConfig, containerModule } from '@crikit/container';
 import { LoggingConfig, loggingModule } from '@crikit/logging';
 import { MetricsConfig, metricsModule } from '@crikit/metrics';
-import { streamingModule } from '@crikit/streaming';
+import { StreamingConfig, streamingModule } from '@crikit/streaming';
 import { parseCriConfig, type CriConfigInput } from './cri-config.js';
 import { CriConfigToken } from './cri-config-token.js';
 import { CriRuntime } from './cri-runtime.js';
@@ -47,6 +47,7 @@ export function createRuntime(options: CreateRuntimeOptions = {}): CriRuntime {
     o.bind(RuntimesConfig).toConstantValue(config.runtimes);
     o.bind(ContainerConfig).toConstantValue(config.container);
     o.bind(LoggingConfig).toConstantValue(config.logging);
+    o.bind(StreamingConfig).toConstantValue(config.streaming);
     o.bind(MetricsConfig).toConstantValue(config.metrics);
   });
   const container = new Container();

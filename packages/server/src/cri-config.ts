@@ -8,6 +8,7 @@ import { loggingConfigSchema } from '@crikit/logging';
 import { containerdConfigSchema } from '@crikit/containerd';
 import { imageConfigSchema } from '@crikit/image';
 import { networkCniConfigSchema } from '@crikit/network-cni';
+import { streamingConfigSchema } from '@crikit/streaming';
 import { metricsConfigSchema } from '@crikit/metrics';
 import { serverConfigSchema } from './server-config.js';
 
@@ -23,6 +24,7 @@ export const criConfigSchema = z.strictObject({
   container: containerConfigSchema.prefault({}),
   logging: loggingConfigSchema.prefault({}),
   cni: networkCniConfigSchema.prefault({}),
+  streaming: streamingConfigSchema.prefault({}),
   metrics: metricsConfigSchema.prefault({}),
 });
 export type CriConfig = z.infer<typeof criConfigSchema>;

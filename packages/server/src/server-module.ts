@@ -7,6 +7,7 @@ import { RuntimeInfoHandlers } from './runtime-info-handlers.js';
 import { SandboxHandlers } from './sandbox-handlers.js';
 import { ContainerHandlers } from './container-handlers.js';
 import { ContainerEventHandlers } from './container-event-handlers.js';
+import { StreamingHandlers } from './streaming-handlers.js';
 import { StatsHandlers } from './stats-handlers.js';
 
 /** Binds the gRPC server, the RPC wrapper and the handler groups the server itself answers. */
@@ -24,6 +25,8 @@ export const serverModule = new ContainerModule(options => {
   options.bind(CriHandlerGroup).toService(ContainerHandlers);
   options.bind(ContainerEventHandlers).toSelf().inSingletonScope();
   options.bind(CriHandlerGroup).toService(ContainerEventHandlers);
+  options.bind(StreamingHandlers).toSelf().inSingletonScope();
+  options.bind(CriHandlerGroup).toService(StreamingHandlers);
   options.bind(StatsHandlers).toSelf().inSingletonScope();
   options.bind(CriHandlerGroup).toService(StatsHandlers);
 });

@@ -14,3 +14,4 @@ export * from './multi-arch-index.js';
 export * from './local-registry.js';
 export * from './registry-push.js';
 export * from './corrupt-blob-in-storage.js';
+export * from './streaming/index.js';
