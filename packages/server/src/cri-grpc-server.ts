@@ -7,6 +7,7 @@ import { cri } from '@crikit/api';
 import { FailedPreconditionError, Logger, UnavailableError } from '@crikit/core';
 import { defineService } from './grpc/define-service.js';
 import { LoggingRpcWrapper } from './grpc/rpc-wrapper.js';
+import { FirstRequestRouter } from './grpc/h2/first-request-router.js';
 import { CriHandlerGroup } from './cri-handler-group.js';
 import { ServerConfig } from './server-config.js';
 
@@ -14,6 +15,8 @@ import { ServerConfig } from './server-config.js';
 @injectable()
 export class CriGrpcServer {
   private server: grpc.Server | undefined;
+  private listener: net.Server | undefined;
+  private readonly connections = new Set<net.Socket>();
 
   constructor(
     @inject(ServerConfig) private readonly config: ServerConfig,
@@ -39,8 +42,8 @@ export class CriGrpcServer {
     const image = defineService(cri.ImageServiceDefinition, merge(this.groups.map(g => g.image?.() ?? {})), this.wrapper);
     server.addService(runtime.service, runtime.implementation);
     server.addService(image.service, image.implementation);
-    await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${this.socket}`, grpc.ServerCredentials.createInsecure(),
-      err => (err ? reject(new UnavailableError(`listen on ${this.socket}`, { cause: err })) : resolve())));
+    if (this.config.acceptAnyAuthority) this.listener = await this.listenAcceptingAnyAuthority(server);
+    else await this.bindGrpc(server);
     await fs.chmod(this.socket, this.config.socketMode);
     this.server = server;
     this.log.info({ socket: this.socket }, 'serving CRI');
@@ -50,13 +53,39 @@ export class CriGrpcServer {
   async shutdown(signal: AbortSignal): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    this.listener?.close();
+    this.listener = undefined;
     if (server) {
       const graceful = new Promise<void>(resolve => server.tryShutdown(() => resolve()));
       const cut = new Promise<void>(resolve => signal.addEventListener('abort', () => resolve(), { once: true }));
       await Promise.race([graceful, cut, this.wrapper.drain(signal).then(() => graceful)]);
       server.forceShutdown();
     }
+    for (const conn of this.connections) conn.destroy();
     await fs.rm(this.socket, { force: true });
+  }
+
+  // crikit accepts the unix connections itself and lets FirstRequestRouter hand each to grpc-js, so
+  // that any :authority is accepted: older grpc-go clients send the socket path, which Node's HTTP/2
+  // layer refuses with a stream error on every call.
+  private async listenAcceptingAnyAuthority(server: grpc.Server): Promise<net.Server> {
+    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const listener = net.createServer({ allowHalfOpen: true }, conn => {
+      this.connections.add(conn);
+      conn.once('close', () => this.connections.delete(conn));
+      FirstRequestRouter.route(conn, c => injector.injectConnection(c));
+    });
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', err => reject(new UnavailableError(`listen on ${this.socket}`, { cause: err })));
+      listener.listen(this.socket, () => resolve());
+    });
+    listener.on('error', err => this.log.warn({ err, socket: this.socket }, 'CRI socket error'));
+    return listener;
+  }
+
+  private bindGrpc(server: grpc.Server): Promise<void> {
+    return new Promise<void>((resolve, reject) => server.bindAsync(`unix:${this.socket}`, grpc.ServerCredentials.createInsecure(),
+      err => (err ? reject(new UnavailableError(`listen on ${this.socket}`, { cause: err })) : resolve())));
   }
 
   // A socket file left by a crashed crikit is removed; one that answers belongs to a live runtime.

@@ -6,6 +6,8 @@ export const serverConfigSchema = z.strictObject({
     .describe('unix socket the CRI services listen on (the kubelet\'s --container-runtime-endpoint)'),
   socketMode: z.number().int().min(0).max(0o777).default(0o660)
     .describe('file mode of the socket (TOML octal, e.g. 0o660)'),
+  acceptAnyAuthority: z.boolean().default(true)
+    .describe('accept calls whatever their HTTP/2 :authority (kubelets and crictl before 1.31 send the socket path, which Node\'s HTTP/2 layer refuses); false lets grpc-js own the socket, and such clients fail'),
   shutdownTimeoutMs: z.number().int().positive().default(10_000)
     .describe('how long SIGTERM waits for in-flight calls before closing them'),
 });
