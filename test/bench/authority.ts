@@ -3,7 +3,8 @@
 // (every connection through AuthorityFixingSocket), one letting grpc-js own its socket. A grpc-js
 // client on a worker thread times Version (a unary call) and a 10 MiB ListContainers reply on each, in
 // alternating blocks; then the old grpc-go client (socket path as :authority, only the first server
-// answers it) and the same client dialling "localhost" time Version. Prints p50, p90 and the ratios.
+// answers it) and the same client dialling "localhost" time Version and the 10 MiB ListContainers.
+// Prints p50, p90 and the ratios.
 //
 //   node test/dist/bench/authority.js [--rounds N] [--version-calls N] [--list-calls N]
 //
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
   const go = buildOldGrpcClient();
   const versionRequest = cri.VersionRequest.encode({ version: 'v1' }).finish();
   const versionPath = '/runtime.v1.RuntimeService/Version';
+  const listPath = '/runtime.v1.RuntimeService/ListContainers';
+  const listRequest = cri.ListContainersRequest.encode(cri.ListContainersRequest.fromPartial({})).finish();
   const samples: Record<string, number[]> = {};
   const add = (key: string, ms: number[]) => { (samples[key] ??= []).push(...ms); };
   try {
@@ -75,6 +78,8 @@ async function main(): Promise<void> {
       add('go old filtered', await go.repeat(sides.filtered, 'old', versionPath, versionRequest, Number(args['version-calls'])));
       add('go new plain', await go.repeat(sides.plain, 'new', versionPath, versionRequest, Number(args['version-calls'])));
       add('go new filtered', await go.repeat(sides.filtered, 'new', versionPath, versionRequest, Number(args['version-calls'])));
+      add('go old filtered list', await go.repeat(sides.filtered, 'old', listPath, listRequest, Number(args['list-calls'])));
+      add('go new plain list', await go.repeat(sides.plain, 'new', listPath, listRequest, Number(args['list-calls'])));
       process.stderr.write(`round ${r + 1}/${rounds} done\n`);
     }
   } finally {
@@ -94,6 +99,7 @@ async function main(): Promise<void> {
     row('ListContainers 10 MiB (grpc-js client)', 'filtered list', 'plain list'),
     row('Version (grpc-go 1.33, "localhost")', 'go new filtered', 'go new plain'),
     row('Version (grpc-go 1.33, socket path vs "localhost")', 'go old filtered', 'go new plain'),
+    row('ListContainers 10 MiB (grpc-go 1.33, socket path vs "localhost")', 'go old filtered list', 'go new plain list'),
   ]));
 }
 
