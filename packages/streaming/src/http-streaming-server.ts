@@ -120,6 +120,8 @@ export class HttpStreamingServer implements StreamingServer, Startable {
   private serveWebSocket(pending: PendingStream, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const wss = pending.kind === 'portforward' ? this.wsPortForward : this.wsRemoteCommand;
     wss.handleUpgrade(req, socket, head, ws => {
+      // ws clears the socket's timeout when it takes the socket over: set the idle timeout again.
+      this.idleTimeout(socket);
       if (pending.kind === 'portforward') {
         const query = new URL(req.url ?? '/', 'http://x').searchParams.getAll('port').map(Number);
         const ports = query.length > 0 ? query : pending.request.port;
@@ -156,11 +158,16 @@ export class HttpStreamingServer implements StreamingServer, Startable {
   private track(socket: Duplex): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
+    this.idleTimeout(socket);
+    (socket as Socket).setNoDelay?.(true);
+  }
+
+  /** Closes `socket` once nothing has been read or written for idleTimeoutMs. */
+  private idleTimeout(socket: Duplex): void {
     (socket as Socket).setTimeout?.(this.config.idleTimeoutMs, () => {
-      this.log.info({}, 'streaming connection idle; closing');
+      this.log.info({ idleTimeoutMs: this.config.idleTimeoutMs }, 'streaming connection idle; closing');
       socket.destroy();
     });
-    (socket as Socket).setNoDelay?.(true);
   }
 }
 

@@ -22,6 +22,8 @@ export async function serveWsPortForward(ws: WebSocket, ports: readonly number[]
     channels.send(2 * i, portBytes);
     channels.send(2 * i + 1, portBytes);
     const data = Duplex.from({ readable: channels.readable(2 * i), writable: channels.writable(2 * i) });
+    // Destroying it when the client goes reports an AbortError: nobody else listens, and the daemon must not crash.
+    data.on('error', () => undefined);
     try {
       await forwarder.portForward(request.podSandboxId, port, data, gone.signal);
     } catch (err) {
