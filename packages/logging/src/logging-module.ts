@@ -6,7 +6,7 @@ import { NoopLogSink } from './noop-log-sink.js';
 /**
  * Binds CRI log files behind core's `ContainerLogWriter` and a `LogSink` that drops everything.
  * Both defaults are bound `toSelf()` and the tokens point at them, so an embedder can replace or
- * decorate either (STYLE §3). Needs `LoggingConfig` and `Logger` bound.
+ * decorate either (ARCHITECTURE.md, "Swapping a service"). Needs `LoggingConfig` and `Logger` bound.
  */
 export const loggingModule = new ContainerModule(options => {
   options.bind(CriFileLogWriter).toSelf().inSingletonScope();

@@ -3,7 +3,7 @@ import type { LogEntry, LogSink } from '@crikit/core';
 
 /**
  * The default LogSink: drops every entry, so container output goes only to the CRI log file.
- * An embedder rebinds `LogSink` to ship lines elsewhere (STYLE §3).
+ * An embedder rebinds `LogSink` to ship lines elsewhere (ARCHITECTURE.md, "Swapping a service").
  */
 @injectable()
 export class NoopLogSink implements LogSink {

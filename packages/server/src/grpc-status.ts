@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { CriError, type ErrorKind } from '@crikit/core';
 
-/** The one table from crikit's error kinds to gRPC status codes (STYLE §5). */
+/** The one table from crikit's error kinds to gRPC status codes. */
 const codes: Record<ErrorKind, status> = {
   'invalid-argument': status.INVALID_ARGUMENT,
   'not-found': status.NOT_FOUND,

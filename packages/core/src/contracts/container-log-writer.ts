@@ -20,7 +20,7 @@ export interface ContainerOutput {
 /**
  * Writes a container's output to its CRI log file, in the format the kubelet reads
  * (`<RFC3339Nano> <stdout|stderr> <P|F> <line>`), and copies each line to the LogSink.
- * Decorate it to filter or redact (STYLE §3); replace the LogSink to add a destination.
+ * Decorate it to filter or redact (ARCHITECTURE.md, "Swapping a service"); replace the LogSink to add a destination.
  */
 export interface ContainerLogWriter {
   /**

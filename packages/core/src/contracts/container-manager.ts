@@ -13,7 +13,7 @@ export interface ContainerCreateRequest {
 /** UpdateContainerResources' arguments without the (resolved) id. */
 export type ContainerResourcesUpdate = Omit<cri.UpdateContainerResourcesRequest, 'containerId'>;
 
-/** How much ContainerStatus reports. An options object, not a boolean parameter (STYLE §8). */
+/** How much ContainerStatus reports. An options object, not a boolean parameter (CONTRIBUTING.md). */
 export interface ContainerStatusOptions {
   /** Also fill `info` (runtime spec, pid, sandbox id), which costs calls to containerd. */
   readonly verbose?: boolean | undefined;

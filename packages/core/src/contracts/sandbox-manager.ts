@@ -2,7 +2,7 @@ import type { cri } from '@crikit/api';
 import type { SandboxId } from '../ids.js';
 import type { SandboxRecord } from '../model/sandbox-record.js';
 
-/** How much PodSandboxStatus reports. An options object, not a boolean parameter (STYLE §8). */
+/** How much PodSandboxStatus reports. An options object, not a boolean parameter (CONTRIBUTING.md). */
 export interface SandboxStatusOptions {
   /** Also fill `info` (runtime spec, pid, netns, CNI result), which costs calls to containerd. */
   readonly verbose?: boolean | undefined;

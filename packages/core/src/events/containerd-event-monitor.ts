@@ -7,7 +7,7 @@ import type { Subscribable } from '../util/subscribable.js';
 import { decodeTaskEvent, taskEventTopics, type TaskEvents } from './task-events.js';
 
 /**
- * The one place containerd's event stream is read (STYLE §7): task exits and OOM kills in the
+ * The one place containerd's event stream is read: task exits and OOM kills in the
  * runtime's namespace, decoded and emitted as typed events. The subscription is made before
  * recovery runs, so no exit falls between recovery's scan and the first event; a broken stream is
  * resubscribed with backoff.

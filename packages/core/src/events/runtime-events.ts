@@ -54,7 +54,7 @@ export type RuntimeEvents = SandboxEvents & ContainerEvents & ImageEvents;
 
 /**
  * The one bus on which the sandbox, container and image services announce changes, after the
- * store commits (STYLE §7). Listeners are synchronous and must not throw; one that does is logged
+ * store commits. Listeners are synchronous and must not throw; one that does is logged
  * and the others still run, so a faulty listener cannot fail an RPC. The class is its own token.
  */
 @injectable()

@@ -54,7 +54,7 @@ export class GuardedEmitter<Events extends object> extends EventEmitter<Events> 
     const guarded = function (this: unknown, ...args: unknown[]): void {
       try {
         const result = original.apply(this, args);
-        // Listeners must not be async (STYLE §7); if one is, its rejection is still not lost.
+        // Listeners must not be async (CONTRIBUTING.md, "Events"); if one is, its rejection is still not lost.
         if (result instanceof Promise) result.catch(err => report(err, event));
       } catch (err) {
         report(err, event);
