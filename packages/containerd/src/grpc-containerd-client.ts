@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { inject, injectable, optional } from 'inversify';
 import { content, methodPath, type MessageType, type MethodDefinition, type ServiceDefinition } from '@crikit/api';
 import {
-  abortError, containerdServices, CriError, deadline, DeadlineExceededError, FailedPreconditionError, InvalidArgumentError,
+  abortError, Backoff, containerdServices, CriError, deadline, DeadlineExceededError, FailedPreconditionError, InvalidArgumentError,
   Logger, RuntimeObserver, StartOrder, UnavailableError,
   type CallOptions, type ContainerdClient, type ContainerdServices, type DuplexCall, type Startable,
 } from '@crikit/core';
@@ -26,8 +26,7 @@ const channelOptions: grpc.ChannelOptions = {
 /** Each probe of waitReady and isHealthy gets this long. */
 const probeTimeoutMs = 2_000;
 /** waitReady's backoff between probes. */
-const firstRetryMs = 100;
-const maxRetryMs = 2_000;
+const retryPolicy = { initialMs: 100, maxMs: 2_000 };
 
 /** Requests are encoded by the facade (so a bad request fails before any I/O); grpc-js sends the bytes. */
 const passThrough = (bytes: Buffer): Buffer => bytes;
@@ -124,7 +123,8 @@ export class GrpcContainerdClient implements ContainerdClient, Startable {
   async waitReady(signal: AbortSignal): Promise<void> {
     const socket = this.address.socketPath;
     let reason = 'not tried';
-    for (let delay = firstRetryMs, attempt = 1; ; delay = Math.min(delay * 2, maxRetryMs), attempt++) {
+    const backoff = new Backoff(retryPolicy);
+    for (let attempt = 1; ; attempt++) {
       let failure: unknown;
       try {
         await this.version.version({}, { signal, timeoutMs: probeTimeoutMs });
@@ -138,7 +138,7 @@ export class GrpcContainerdClient implements ContainerdClient, Startable {
         throw new UnavailableError(`wait for containerd on "${socket}": ${reason}`, { cause: failure });
       }
       this.log.debug({ socket, attempt, reason }, 'containerd not ready yet');
-      await sleep(delay, undefined, { signal }).catch(() => undefined);
+      await sleep(backoff.next(), undefined, { signal }).catch(() => undefined);
     }
   }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inject, injectable, optional } from 'inversify';
 import {
-  abortError, CriError, deadline, FailedPreconditionError, Logger, StartOrder, throwIfAborted, UnavailableError, type Startable,
+  abortError, backoffDelay, CriError, deadline, FailedPreconditionError, Logger, StartOrder, throwIfAborted, UnavailableError, type Startable,
 } from '@crikit/core';
 import { ContainerdConfig } from './containerd-config.js';
 import { containerdToml, type ContainerdCriPluginOptions } from './containerd-toml.js';
@@ -220,7 +220,7 @@ export class ManagedContainerd implements Startable {
    * unaffected (their shims outlive containerd); the client and event monitor reconnect by themselves.
    */
   private restartLater(): void {
-    const delay = Math.min((this.options.restartDelayMs ?? 100) * 2 ** this.restarts, 10_000);
+    const delay = backoffDelay({ initialMs: this.options.restartDelayMs ?? 100, maxMs: 10_000 }, this.restarts + 1);
     this.restarts++;
     const lifetime = this.lifetime.signal;
     setTimeout(() => {

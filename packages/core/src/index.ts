@@ -54,4 +54,5 @@ export * from './oci/index.js';
 export * from './config/sandbox-paths.js';
 export * from './containerd/lease.js';
 export * from './util/deadline.js';
+export * from './util/backoff.js';
 export * from './util/time.js';

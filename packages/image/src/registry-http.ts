@@ -9,7 +9,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, t
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { abortError } from '@crikit/core';
+import { abortError, backoffDelay } from '@crikit/core';
 import { transportError } from './registry-errors.js';
 
 /** How a request is retried. */
@@ -166,7 +166,7 @@ export class RegistryHttp {
   }
 
   private async backoff(attempt: number, retryAfter: string | undefined, signal: AbortSignal, doing: string): Promise<void> {
-    let delay = this.policy.backoffMs * 2 ** (attempt - 1);
+    let delay = backoffDelay({ initialMs: this.policy.backoffMs }, attempt);
     const seconds = retryAfter !== undefined ? Number(retryAfter) : Number.NaN;
     if (Number.isFinite(seconds) && seconds >= 0) delay = Math.max(delay, Math.min(seconds * 1000, this.policy.maxRetryAfterMs));
     // Up to 20% jitter so that parallel downloads do not retry in lockstep.

@@ -17,7 +17,7 @@ import type { Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  abortError, CriError, DeadlineExceededError, FailedPreconditionError, UnavailableError, silentLogger, type Logger,
+  abortError, backoffDelay, CriError, DeadlineExceededError, FailedPreconditionError, UnavailableError, silentLogger, type Logger,
 } from '@crikit/core';
 import { digestHasher } from './content-digest.js';
 import { isTransientNetworkError } from './registry-http.js';
@@ -119,7 +119,7 @@ async function* chunks(options: VerifiedBlobStreamOptions, offset: number, hash:
       }
       log.info({ digest: descriptor.digest, position, size: descriptor.size, reason }, 'blob download dropped, resuming');
       try {
-        await sleep((options.backoffMs ?? 200) * 2 ** (drops - 1), undefined, { signal });
+        await sleep(backoffDelay({ initialMs: options.backoffMs ?? 200 }, drops), undefined, { signal });
       } catch {
         throw abortError(signal, what);
       }

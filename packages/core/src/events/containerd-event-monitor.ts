@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { inject, injectable } from 'inversify';
 import { ContainerdClient } from '../contracts/containerd-client.js';
 import { StartOrder, type Startable } from '../contracts/startable.js';
 import { Logger } from '../logger.js';
+import { Backoff } from '../util/backoff.js';
 import { GuardedEmitter } from '../util/guarded-emitter.js';
 import type { Subscribable } from '../util/subscribable.js';
 import { decodeTaskEvent, taskEventTopics, type TaskEvents } from './task-events.js';
@@ -46,23 +48,26 @@ export class ContainerdEventMonitor implements Startable {
     const signal = this.stopping.signal;
     // containerd filter values holding "/" must be quoted.
     const filters = [`namespace==${this.containerd.namespace},topic=="${taskEventTopics.exit}"`, `namespace==${this.containerd.namespace},topic=="${taskEventTopics.oom}"`];
-    let backoffMs = 100;
+    const backoff = new Backoff({ initialMs: 100, maxMs: 5_000 });
     while (!signal.aborted) {
+      let failure: unknown;
       try {
         const stream = this.containerd.events.subscribe({ filters }, { signal });
         subscribed();
         for await (const envelope of stream) {
-          backoffMs = 100;
+          backoff.reset();
           const e = decodeTaskEvent(envelope);
           if (e?.kind === 'exit') this.emitter.emit('task:exited', e.exit);
           else if (e?.kind === 'oom') this.emitter.emit('task:oom-killed', e.containerId);
         }
       } catch (err) {
         if (signal.aborted) return;
-        this.log.warn({ err, retryMs: backoffMs }, 'containerd event stream broke; resubscribing');
+        failure = err;
       }
-      await new Promise(resolve => setTimeout(resolve, backoffMs));
-      backoffMs = Math.min(backoffMs * 2, 5_000);
+      const retryMs = backoff.next();
+      if (failure !== undefined) this.log.warn({ err: failure, retryMs }, 'containerd event stream broke; resubscribing');
+      // Stopping ends the wait at once, rather than after up to the longest delay.
+      await sleep(retryMs, undefined, { signal }).catch(() => undefined);
     }
   }
 }
