@@ -17,6 +17,7 @@ import type { Logger } from '@crikit/core';
 import { criClient, type CriClient } from '../support/cri-client.js';
 import { crikitdMain, tempRuntimeDirs } from '../support/crikitd.js';
 import { formatMiB } from './bench-stats.js';
+import { containerdCriPlugin } from './containerd-cri-config.js';
 import { childPids, MemorySampler } from './memory-sampler.js';
 import { claimDir, killNow, removeTree, teardown, withDeadline } from './run-benchmark.js';
 
@@ -206,7 +207,7 @@ export async function startCrikitSide(options: CrikitSideOptions): Promise<Bench
 }
 
 /**
- * Starts containerd with its own CRI plugin (`ManagedContainerd` with `criPlugin`) on a fresh temp dir, its
+ * Starts containerd with its own CRI plugin (`ManagedContainerd` with `containerdCriPlugin`) on a fresh temp dir, its
  * `registry.config_path` at `registryHostsDir`, and resolves once its CRI ImageService answers (the plugin
  * refuses calls until it has initialized).
  * @throws Error with containerd's last log lines when it does not start or its CRI does not answer in time
@@ -226,10 +227,10 @@ export async function startContainerdCriSide(options: ContainerdCriSideOptions):
   });
   const lines: string[] = [];
   const managed = new ManagedContainerd(config, tailLogger(lines), {
-    criPlugin: {
+    plugins: containerdCriPlugin({
       cniBinDir: options.cniBinDir ?? '/usr/lib/cni', cniConfDir, registryConfigPath: options.registryHostsDir,
       ...(options.sandboxImage ? { sandboxImage: options.sandboxImage } : {}),
-    },
+    }),
   });
   const client = criClient(managed.address);
   let pid: number | undefined;

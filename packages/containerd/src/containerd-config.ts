@@ -36,7 +36,7 @@ const managedSchema = z.strictObject({
   /** containerd's `[debug] level`; its log lines go to crikit's logger at debug. */
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('warn')
     .describe("containerd's log level; its lines go to crikit's log at debug"),
-  /** The snapshotter images are unpacked with (also the CRI plugin's snapshotter when that is enabled). */
+  /** Not read by the managed containerd (containerd has no global default snapshotter; pulls use `image.snapshotter`). */
   snapshotter: z.string().min(1).default('overlayfs')
     .describe('the snapshotter images are unpacked with'),
 });

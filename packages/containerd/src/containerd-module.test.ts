@@ -58,7 +58,7 @@ describe('containerdModule', () => {
 
   it('takes ManagedContainerdOptions when bound', () => {
     const container = containerWith({});
-    container.bind(ManagedContainerdOptions).toConstantValue({ criPlugin: {} });
+    container.bind(ManagedContainerdOptions).toConstantValue({ plugins: {} });
     assert.ok(container.get(ManagedContainerd) instanceof ManagedContainerd);
   });
 });

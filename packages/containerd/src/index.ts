@@ -7,5 +7,5 @@ export { ConfiguredContainerdAddress } from './configured-containerd-address.js'
 export { GrpcContainerdClient } from './grpc-containerd-client.js';
 export { fromGrpcError } from './grpc-errors.js';
 export { ManagedContainerd, ManagedContainerdOptions } from './managed-containerd.js';
-export { containerdToml, type ContainerdCriPluginOptions, type ContainerdTomlSettings } from './containerd-toml.js';
+export { containerdToml, type ContainerdPluginSections, type ContainerdTomlSettings } from './containerd-toml.js';
 export { containerdModule } from './containerd-module.js';

@@ -160,10 +160,15 @@ describe('ManagedContainerd', () => {
     const base = config.managed.rootDir;
     await mkdir(`${base}-cni-conf`, { recursive: true });
     const managed = managedContainerd(config, {
-      criPlugin: { cniBinDir: `${base}-cni-bin`, cniConfDir: `${base}-cni-conf`, registryConfigPath: `${base}-certs.d` },
+      plugins: {
+        'io.containerd.grpc.v1.cri': {
+          cni: { bin_dir: `${base}-cni-bin`, conf_dir: `${base}-cni-conf` },
+          registry: { config_path: `${base}-certs.d` },
+        },
+      },
     });
     await managed.start(AbortSignal.timeout(30_000));
-    assert.match(await readFile(managed.configPath, 'utf8'), /\[plugins\."io\.containerd\.grpc\.v1\.cri"\]/);
+    assert.match(await readFile(managed.configPath, 'utf8'), /^\[plugins\."io\.containerd\.grpc\.v1\.cri"[\].]/m);
 
     const raw = new grpc.Client(`unix://${managed.address}`, grpc.credentials.createInsecure());
     try {

@@ -8,13 +8,16 @@ import {
   abortError, backoffDelay, CriError, deadline, FailedPreconditionError, Logger, StartOrder, throwIfAborted, UnavailableError, type Startable,
 } from '@crikit/core';
 import { ContainerdConfig } from './containerd-config.js';
-import { containerdToml, type ContainerdCriPluginOptions } from './containerd-toml.js';
+import { containerdToml, type ContainerdPluginSections } from './containerd-toml.js';
 import { GrpcContainerdClient } from './grpc-containerd-client.js';
 
 /** Options of the managed containerd beyond the config slice; bind this token to change them. */
 export interface ManagedContainerdOptions {
-  /** Enables containerd's own CRI plugin with these options (side-by-side benchmarks). Absent: CRI stays off. */
-  readonly criPlugin?: ContainerdCriPluginOptions;
+  /**
+   * More plugin sections for containerd's config, keyed by plugin id; a section for containerd's own
+   * CRI plugin turns it on (the side-by-side benchmarks do). Absent: containerd's CRI stays off.
+   */
+  readonly plugins?: ContainerdPluginSections;
   /** The first delay before restarting a containerd that died (doubling up to 10 s); 100 ms by default. */
   readonly restartDelayMs?: number;
 }
@@ -39,7 +42,7 @@ const killWaitMs = 5_000;
  *                       └──► stopped (UnavailableError)    └──► stopped (logged; the next start cleans up)
  * ```
  *
- * start writes `<stateDir>/containerd.toml` (containerd's CRI plugin off unless `criPlugin` is given), spawns
+ * start writes `<stateDir>/containerd.toml` (containerd's CRI plugin off unless `plugins` configures it), spawns
  * `<binary> --config <file>`, logs its output at debug and resolves once containerd answers on `address`.
  * If crikit's process exits first, the child gets SIGKILL synchronously as a last resort.
  */
@@ -113,7 +116,7 @@ export class ManagedContainerd implements Startable {
 
   private async launch(signal: AbortSignal): Promise<void> {
     if (this.child) return;
-    const { binary, rootDir, stateDir, startTimeoutMs, logLevel, snapshotter } = this.config.managed;
+    const { binary, rootDir, stateDir, startTimeoutMs, logLevel } = this.config.managed;
     throwIfAborted(signal, 'start containerd');
     await this.stopping;
     await mkdir(rootDir, { recursive: true, mode: 0o711 });
@@ -122,8 +125,8 @@ export class ManagedContainerd implements Startable {
     if (await this.adopt(signal)) return;
     await this.removeStaleSockets(signal);
     await writeFile(this.configPath, containerdToml({
-      rootDir, stateDir, grpcAddress: this.address, ttrpcAddress: `${this.address}.ttrpc`, logLevel, snapshotter,
-      ...(this.options.criPlugin ? { criPlugin: this.options.criPlugin } : {}),
+      rootDir, stateDir, grpcAddress: this.address, ttrpcAddress: `${this.address}.ttrpc`, logLevel,
+      ...(this.options.plugins ? { plugins: this.options.plugins } : {}),
     }), { mode: 0o600 });
 
     const early: { exit?: ExitStatus } = {};
@@ -139,7 +142,7 @@ export class ManagedContainerd implements Startable {
       await probe.waitReady(limit.signal).finally(() => limit.dispose());
       this.answered = true;
       if (this.pid !== undefined) await writeFile(this.pidFile, String(this.pid));
-      this.log.info({ pid: this.pid, address: this.address, criPlugin: Boolean(this.options.criPlugin) },
+      this.log.info({ pid: this.pid, address: this.address, plugins: Object.keys(this.options.plugins ?? {}) },
         'containerd started');
     } catch (err) {
       // Read before stop(): an exit caused by our own SIGTERM is not the reason start failed.
