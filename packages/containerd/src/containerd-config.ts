@@ -38,7 +38,7 @@ const managedSchema = z.strictObject({
     .describe("containerd's log level; its lines go to crikit's log at debug"),
   /** Not read by the managed containerd (containerd has no global default snapshotter; pulls use `image.snapshotter`). */
   snapshotter: z.string().min(1).default('overlayfs')
-    .describe('the snapshotter images are unpacked with'),
+    .describe('not read (containerd has no default snapshotter of its own); images and containers use image.snapshotter'),
 });
 
 /**
