@@ -160,6 +160,15 @@ if (errors.length === 0) {
       const target = fs.realpathSync(path.join(project, 'node_modules', p.name));
       if (!target.startsWith(project)) fail(p.name, `installed as a link to ${target}, not from its tarball`);
     }
+    // Every @crikit/* in the tree came from a tarball, once: a registry copy or a nested second copy of
+    // core would mean DI tokens that do not match.
+    const lock = JSON.parse(fs.readFileSync(path.join(project, 'package-lock.json'), 'utf8'));
+    for (const [where, entry] of Object.entries(lock.packages ?? {})) {
+      const m = /(?:^|\/)node_modules\/(@crikit\/[^/]+)$/.exec(where);
+      if (!m) continue;
+      if (where !== `node_modules/${m[1]}`) fail(m[1], `installed a second time at ${where}`);
+      if (!String(entry.resolved ?? '').startsWith('file:')) fail(m[1], `installed from ${entry.resolved}, not from its tarball`);
+    }
     const specs = packed.flatMap(p => subpaths(p.manifest).map(s => (s === '.' ? p.name : `${p.name}/${s.slice(2)}`)));
     // Runtime: every entry point loads.
     const loader = `for (const s of ${JSON.stringify(specs)}) {
