@@ -1,0 +1,32 @@
+import * as grpc from '@grpc/grpc-js';
+import { cri } from '@crikit/api';
+
+/** Where crikitd listens unless configured otherwise (server.socket). */
+export const defaultSocket = '/run/crikit/crikit.sock';
+
+/** The two CRI services on one unix socket, as a kubelet dials them. */
+export interface CriConnection {
+  readonly runtime: cri.RuntimeServiceClient;
+  readonly image: cri.ImageServiceClient;
+  close(): void;
+}
+
+/** Opens clients on `socket` (a path, or a `unix:` address). Nothing is dialled until the first call. */
+export function connectCri(socket: string): CriConnection {
+  const address = socket.startsWith('unix:') ? socket : `unix:${socket}`;
+  const runtime = new cri.RuntimeServiceClient(address, grpc.credentials.createInsecure());
+  const image = new cri.ImageServiceClient(address, grpc.credentials.createInsecure());
+  return { runtime, image, close: () => { runtime.close(); image.close(); } };
+}
+
+/** Turns a grpc-js callback call into a promise. */
+export function unary<Res>(start: (cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown): Promise<Res> {
+  return new Promise((resolve, reject) => { start((err, res) => (err ? reject(err) : resolve(res))); });
+}
+
+/** A gRPC error as one line: `pull image "x": NOT_FOUND: ...`. */
+export function describeError(what: string, err: unknown): string {
+  const e = err as Partial<grpc.ServiceError>;
+  if (typeof e.code === 'number') return `${what}: ${grpc.status[e.code] ?? e.code}: ${e.details ?? e.message}`;
+  return `${what}: ${(err as Error).message ?? String(err)}`;
+}

@@ -1,0 +1,81 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { connectCri, defaultSocket, describeError } from './cri-connection.js';
+import { defaultDoctorOptions, readDoctorOptions } from './doctor/doctor-options.js';
+import { doctorExitCode, formatDoctor, runDoctor } from './doctor/doctor.js';
+import { Host } from './doctor/host.js';
+import { followEvents } from './events-command.js';
+import { listImages } from './images-command.js';
+import { pullImage } from './pull-command.js';
+
+/** The `crikit` command line: doctor, pull, images, events. Actions set `process.exitCode`, never exit. */
+export function createProgram(): Command {
+  const program = new Command('crikit')
+    .description('crikit node tools: check the host, pull images, follow container events')
+    .option('-r, --runtime-endpoint <socket>', 'crikitd CRI socket', process.env.CRIKIT_SOCKET ?? defaultSocket)
+    .showHelpAfterError();
+
+  program.command('doctor')
+    .description('check the host for what crikitd needs; exits 1 when something required is missing')
+    .option('-c, --config <file>', 'crikitd TOML config to take paths from (containerd binary, runtimes, CNI dirs)')
+    .action((opts: { config?: string }) => {
+      const options = opts.config === undefined ? defaultDoctorOptions : readDoctorOptions(opts.config);
+      const results = runDoctor(Host.real(), options);
+      process.stdout.write(`${formatDoctor(results)}\n`);
+      process.exitCode = doctorExitCode(results);
+    });
+
+  program.command('pull')
+    .description('pull an image through crikitd (CRI PullImage), with a spinner and the elapsed time')
+    .argument('<image>', 'image reference, e.g. registry.k8s.io/pause:3.10')
+    .option('-t, --timeout <seconds>', 'give up after this many seconds (0: no limit)', seconds, 0)
+    .action(async (image: string, opts: { timeout: number }) => {
+      const conn = connectCri(program.opts<{ runtimeEndpoint: string }>().runtimeEndpoint);
+      try {
+        await pullImage(conn, image, { timeoutSeconds: opts.timeout, stream: process.stderr });
+      } catch {
+        process.exitCode = 1;   // the spinner already printed why
+      } finally {
+        conn.close();
+      }
+    });
+
+  program.command('images')
+    .description('list the images crikitd knows (CRI ListImages)')
+    .action(async () => {
+      const conn = connectCri(program.opts<{ runtimeEndpoint: string }>().runtimeEndpoint);
+      try {
+        process.stdout.write(`${await listImages(conn)}\n`);
+      } catch (err) {
+        process.stderr.write(`${describeError('list images', err)}\n`);
+        process.exitCode = 1;
+      } finally {
+        conn.close();
+      }
+    });
+
+  program.command('events')
+    .description('follow container events (CRI GetContainerEvents), one line each, until Ctrl-C')
+    .action(async () => {
+      const conn = connectCri(program.opts<{ runtimeEndpoint: string }>().runtimeEndpoint);
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+      process.stderr.write('following container events (Ctrl-C to stop)\n');
+      try {
+        await followEvents(conn, line => process.stdout.write(`${line}\n`), stop.signal);
+      } catch (err) {
+        process.stderr.write(`${describeError('follow container events', err)}\n`);
+        process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+        conn.close();
+      }
+    });
+  return program;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds, 0 or more');
+  return n;
+}
