@@ -41,7 +41,7 @@ export function checkRuntimes(host: Host, options: DoctorOptions): CheckResult[]
     if (bin === undefined) return { name, status: 'missing', required: true, detail: `"${binary}" not found`, fix: `apt-get install ${path.basename(binary)}` };
     const out = host.run(bin, ['features']);
     if (out.status !== 0) {
-      return { name, status: 'missing', required: true, detail: `${bin} features failed: ${firstLine(out.stderr)}`, fix: 'install runc 1.1 or newer (apt-get install runc)' };
+      return { name, status: 'missing', required: true, detail: `${bin} features failed: ${firstLine(out.stderr || out.stdout)}`, fix: 'install runc 1.1 or newer (apt-get install runc)' };
     }
     const seccomp = seccompOf(out.stdout);
     return { name, status: 'ok', required: true, detail: `${bin}, features answers${seccomp === undefined ? '' : `, seccomp ${seccomp ? 'built in' : 'not built in'}`}` };
