@@ -32,6 +32,18 @@ export class ContainerLifecycle {
     if (record.status.state !== 'created') throw new FailedPreconditionError(`${what}: it is ${record.status.state}, not created`);
     const sandbox = this.sandboxes.get(record.metadata.sandboxId);
     if (sandbox.status.state !== 'ready') throw new FailedPreconditionError(`${what}: its sandbox ${sandbox.metadata.id} is not ready`);
+    // Taken before the first await: a concurrent Start or Remove of this container fails here,
+    // before it could touch (or, on its failure path, undo) anything this call makes.
+    const end = this.store.beginOperation(id, 'starting');
+    try {
+      await this.startTask(record, signal);
+    } finally {
+      end();
+    }
+  }
+
+  private async startTask(record: ContainerRecord, signal: AbortSignal): Promise<void> {
+    const id = record.metadata.id;
     const tty = record.metadata.config.tty;
     let io: ProcessIo | undefined;
     try {
@@ -102,10 +114,23 @@ export class ContainerLifecycle {
     await this.exits.record(id, exited?.exitStatus ?? 137, timestampNs(exited?.exitedAt));
   }
 
-  /** Kills, then removes everything the container has. CRI: RemoveContainer is idempotent. */
+  /**
+   * Kills, then removes everything the container has. CRI: RemoveContainer is idempotent; but
+   * while a Start or another Remove of it runs, it fails FAILED_PRECONDITION (as containerd's CRI).
+   */
   async remove(id: ContainerId, signal: AbortSignal): Promise<void> {
     const record = this.store.find(id);
     if (!record) return;
+    const end = this.store.beginOperation(id, 'removing');
+    try {
+      await this.removeAll(record, signal);
+    } finally {
+      end();
+    }
+  }
+
+  private async removeAll(record: ContainerRecord, signal: AbortSignal): Promise<void> {
+    const id = record.metadata.id;
     if (record.status.state === 'running') await this.stop(id, 0, signal);
     await deleteTask(this.containerd, id, signal);
     await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));

@@ -54,7 +54,7 @@ export class ContainerdContainerManager implements ContainerManager {
       pid: task.pid,
       // Not in containerd's container info; shown as its sandbox info shows it: a word, '' without a task.
       processStatus: task.processStatus,
-      removing: false,
+      removing: this.store.operation(id) === 'removing',
       snapshotKey: container?.snapshotKey ?? '',
       snapshotter: container?.snapshotter ?? '',
       runtimeType: container?.runtime?.name ?? '',

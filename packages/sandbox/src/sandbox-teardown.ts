@@ -37,11 +37,24 @@ export class SandboxTeardown {
   /**
    * Stops the sandbox's containers (at once: CRI gives them no grace here, as in containerd), its
    * pause task, its network, netns and shm. The record stays, NOTREADY.
-   * CRI: StopPodSandbox is idempotent; an unknown id is success.
+   * CRI: StopPodSandbox is idempotent; an unknown id is success. While another Stop or a Remove of
+   * the sandbox runs, it fails FAILED_PRECONDITION rather than race it.
    */
   async stop(id: SandboxId, signal: AbortSignal): Promise<void> {
     const record = this.store.find(id);
     if (!record || this.stopped.has(id)) return;
+    // Taken before the first await, so two teardowns never interleave.
+    const end = this.store.beginOperation(id, 'stopping');
+    try {
+      await this.stopAll(record, signal);
+    } finally {
+      end();
+    }
+  }
+
+  private async stopAll(record: SandboxRecord, signal: AbortSignal): Promise<void> {
+    const id = record.metadata.id;
+    if (this.stopped.has(id)) return;
     for (const c of this.containers.list(c => c.metadata.sandboxId === id)) {
       await this.containerManager?.stop(c.metadata.id, 0, signal);
     }
@@ -63,11 +76,22 @@ export class SandboxTeardown {
   /**
    * Stops the sandbox if needed, removes its containers, its containerd container and snapshot,
    * its files, and forgets it. CRI: RemovePodSandbox is idempotent; an unknown id is success.
+   * While a Stop or another Remove of the sandbox runs, it fails FAILED_PRECONDITION.
    */
   async remove(id: SandboxId, signal: AbortSignal): Promise<void> {
     const record = this.store.find(id);
     if (!record) return;
-    await this.stop(id, signal);
+    const end = this.store.beginOperation(id, 'removing');
+    try {
+      await this.removeAll(record, signal);
+    } finally {
+      end();
+    }
+  }
+
+  private async removeAll(record: SandboxRecord, signal: AbortSignal): Promise<void> {
+    const id = record.metadata.id;
+    await this.stopAll(record, signal);
     for (const c of this.containers.list(c => c.metadata.sandboxId === id)) {
       await this.containerManager?.remove(c.metadata.id, signal);
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { AlreadyExistsError, InvalidArgumentError, isFailedPrecondition, NotFoundError } from '../errors.js';
 import type { ContainerId } from '../ids.js';
 import { containerRecord, sandboxRecord } from '../testing/record-builders.js';
 import { containerStoreWith } from '../testing/store-builders.js';
@@ -49,5 +49,20 @@ describe('ContainerStore', () => {
     const store = containerStoreWith([containerRecord({}, pod), containerRecord({}, pod), containerRecord()]);
     assert.equal(store.list(r => r.metadata.sandboxId === pod.metadata.id).length, 2);
     assert.equal(store.list().length, 3);
+  });
+
+  it('holds one operation per container: a second one fails FAILED_PRECONDITION naming it, until the first ends', () => {
+    const store = containerStoreWith([containerRecord({ metadata: { id: id('aa') } })]);
+    const end = store.beginOperation(id('aa'), 'starting');
+    assert.equal(store.operation(id('aa')), 'starting');
+    assert.throws(() => store.beginOperation(id('aa'), 'removing'), err => isFailedPrecondition(err) && /"aa0+" is busy: starting/.test((err as Error).message));
+    end();
+    end();
+    assert.equal(store.operation(id('aa')), undefined);
+    const again = store.beginOperation(id('aa'), 'removing');
+    end(); // a stale end leaves the newer operation alone
+    assert.equal(store.operation(id('aa')), 'removing');
+    again();
+    assert.throws(() => store.beginOperation(id('bb'), 'starting'), NotFoundError);
   });
 });

@@ -1,6 +1,7 @@
 import { injectable } from 'inversify';
 import type { ContainerId } from '../ids.js';
 import type { ContainerRecord, ContainerStatus } from '../model/container-record.js';
+import type { EndOperation, RecordOperation } from './operation-guards.js';
 import { RecordTable } from './record-table.js';
 
 /**
@@ -59,6 +60,20 @@ export class ContainerStore {
    */
   update(id: ContainerId, fn: (status: ContainerStatus) => ContainerStatus): ContainerRecord {
     return this.table.update(id, fn, (record, status) => ({ metadata: record.metadata, status }));
+  }
+
+  /**
+   * Marks `op` in progress on container `id` (set before the operation's first await); call the
+   * returned function when it ends. The loser of a race gets the error and must undo nothing.
+   * @throws NotFoundError, FailedPreconditionError if another operation is in progress on it
+   */
+  beginOperation(id: ContainerId, op: RecordOperation): EndOperation {
+    return this.table.beginOperation(id, op);
+  }
+
+  /** The operation in progress on container `id`, if any. */
+  operation(id: ContainerId): RecordOperation | undefined {
+    return this.table.operation(id);
   }
 
   /** Removes the container, releasing its name and short id. Idempotent. */

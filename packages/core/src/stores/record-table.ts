@@ -1,6 +1,7 @@
 import { AlreadyExistsError, NotFoundError } from '../errors.js';
 import { deepFreeze } from '../util/deep-freeze.js';
 import { NameRegistrar } from './name-registrar.js';
+import { OperationGuards, type EndOperation, type RecordOperation } from './operation-guards.js';
 import { PrefixIndex } from './prefix-index.js';
 
 /** The shape every stored record has: frozen metadata naming the object, and a status snapshot. */
@@ -18,11 +19,27 @@ export class RecordTable<Id extends string, S, R extends NamedRecord<Id, S>> {
   private readonly byId = new Map<Id, R>();
   private readonly prefixes: PrefixIndex<Id>;
   private readonly names: NameRegistrar<Id>;
+  private readonly operations: OperationGuards<Id>;
 
   /** @param what names the kind of record in error messages (`sandbox`, `container`). */
   constructor(private readonly what: string) {
     this.prefixes = new PrefixIndex<Id>(what);
     this.names = new NameRegistrar<Id>(what);
+    this.operations = new OperationGuards<Id>(what);
+  }
+
+  /**
+   * Marks `op` in progress on the stored record `id`; the returned function ends it.
+   * @throws NotFoundError if the id is not stored, FailedPreconditionError if another operation is in progress
+   */
+  beginOperation(id: Id, op: RecordOperation): EndOperation {
+    if (!this.byId.has(id)) throw new NotFoundError(`${this.what} "${id}" not found`);
+    return this.operations.begin(id, op);
+  }
+
+  /** The operation in progress on `id`, if any. */
+  operation(id: Id): RecordOperation | undefined {
+    return this.operations.current(id);
   }
 
   /** @throws AlreadyExistsError if another id holds `name`. Idempotent for the same id. */

@@ -1,6 +1,7 @@
 import { injectable } from 'inversify';
 import type { SandboxId } from '../ids.js';
 import type { SandboxRecord, SandboxStatus } from '../model/sandbox-record.js';
+import type { EndOperation, RecordOperation } from './operation-guards.js';
 import { RecordTable } from './record-table.js';
 
 /**
@@ -59,6 +60,20 @@ export class SandboxStore {
    */
   update(id: SandboxId, fn: (status: SandboxStatus) => SandboxStatus): SandboxRecord {
     return this.table.update(id, fn, (record, status) => ({ metadata: record.metadata, status }));
+  }
+
+  /**
+   * Marks `op` in progress on sandbox `id` (set before the operation's first await); call the
+   * returned function when it ends. The loser of a race gets the error and must undo nothing.
+   * @throws NotFoundError, FailedPreconditionError if another operation is in progress on it
+   */
+  beginOperation(id: SandboxId, op: RecordOperation): EndOperation {
+    return this.table.beginOperation(id, op);
+  }
+
+  /** The operation in progress on sandbox `id`, if any. */
+  operation(id: SandboxId): RecordOperation | undefined {
+    return this.table.operation(id);
   }
 
   /** Removes the sandbox, releasing its name and short id. Idempotent. */

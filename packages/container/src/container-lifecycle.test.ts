@@ -1,0 +1,129 @@
+// Concurrent StartContainer / RemoveContainer on one container, against fakes, with the interleaving
+// pinned by gates: the loser gets FAILED_PRECONDITION and the winner's work stays intact.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, test } from 'node:test';
+import {
+  AlreadyExistsError, ContainerdEventMonitor, isFailedPrecondition, NotFoundError, RuntimeEventBus, silentLogger,
+} from '@crikit/core';
+import { containerRecord, containerStoreWith, FakeContainerd, FakeLogWriter, sandboxRecord, sandboxStoreWith } from '@crikit/core/testing';
+import { AttachHub } from './attach-hub.js';
+import { ContainerExits } from './container-exits.js';
+import { ContainerIo, type ProcessIo } from './container-io.js';
+import { ContainerLifecycle } from './container-lifecycle.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crikit-lifecycle-'));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** A promise the test resolves when it wants the held call to go on. */
+function gate(): { readonly wait: Promise<void>; open(): void } {
+  let open!: () => void;
+  const wait = new Promise<void>(resolve => { open = resolve; });
+  return { wait, open };
+}
+
+/** ContainerIo with in-memory streams instead of FIFOs; `endAll` is the shim closing them (the task exited). */
+class MemoryIo extends ContainerIo {
+  private readonly streams: PassThrough[] = [];
+  override async open(): Promise<ProcessIo> {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    this.streams.push(stdout, stderr);
+    return { paths: { stdin: '', stdout: 'stdout', stderr: 'stderr' }, output: { stdout, stderr }, destroy: () => { stdout.destroy(); stderr.destroy(); } };
+  }
+  endAll(): void {
+    for (const s of this.streams) s.end();
+  }
+}
+
+async function setup(n: number) {
+  const pod = sandboxRecord();
+  const record = containerRecord({}, pod);
+  const id = record.metadata.id;
+  const store = containerStoreWith([record]);
+  const containerd = new FakeContainerd();
+  const io = new MemoryIo({ rootDir: path.join(root, `root-${n}`), stateDir: path.join(root, `state-${n}`) } as never);
+  await containerd.containers.create({ container: { id, labels: {} } });
+  const tasks = new Map<string, { pid: number; status: number }>();
+  const held = { create: undefined as Promise<void> | undefined, snapshotsRemove: undefined as Promise<void> | undefined };
+  containerd.handle('snapshots.mounts', () => ({ mounts: [] }));
+  containerd.handle('snapshots.remove', async () => { await held.snapshotsRemove; return {}; });
+  containerd.handle('tasks.create', async req => {
+    if (tasks.has(req.containerId)) throw new AlreadyExistsError(`task ${req.containerId} already exists`);
+    tasks.set(req.containerId, { pid: 0, status: 1 });
+    await held.create;
+    return { containerId: req.containerId, pid: 0 };
+  });
+  containerd.handle('tasks.start', req => { tasks.set(req.containerId, { pid: 4242, status: 2 }); return { pid: 4242 }; });
+  containerd.handle('tasks.get', req => {
+    const task = tasks.get(req.containerId);
+    if (!task) throw new NotFoundError(`task ${req.containerId}`);
+    return { process: { containerId: req.containerId, pid: task.pid, status: task.status } };
+  });
+  containerd.handle('tasks.kill', req => { const t = tasks.get(req.containerId); if (t) t.status = 3; io.endAll(); return {}; });
+  containerd.handle('tasks.wait', () => ({ exitStatus: 137 }));
+  containerd.handle('tasks.delete', req => { tasks.delete(req.containerId); return {}; });
+  const logs = new FakeLogWriter();
+  const bus = new RuntimeEventBus(silentLogger);
+  const exits = new ContainerExits(containerd, store, new ContainerdEventMonitor(containerd, silentLogger), logs, io, bus, silentLogger);
+  const lifecycle = new ContainerLifecycle(store, sandboxStoreWith([pod]), containerd, io, logs, exits, new AttachHub(containerd), bus, 'overlayfs', silentLogger);
+  after(() => io.endAll());
+  return { lifecycle, store, containerd, tasks, held, id };
+}
+
+const signal = () => AbortSignal.timeout(10_000);
+
+test('a second StartContainer while the first is starting fails FAILED_PRECONDITION and leaves the first task running', async () => {
+  const f = await setup(1);
+  const hold = gate();
+  f.held.create = hold.wait;
+  const first = f.lifecycle.start(f.id, signal());
+  await new Promise(resolve => setTimeout(resolve, 50));
+  await assert.rejects(f.lifecycle.start(f.id, signal()), err => isFailedPrecondition(err) && (err as Error).message.includes(f.id));
+  hold.open();
+  await first;
+  assert.equal(f.store.get(f.id).status.state, 'running');
+  assert.equal(f.store.get(f.id).status.reason, '');
+  assert.deepEqual(f.tasks.get(f.id), { pid: 4242, status: 2 });
+  assert.equal(f.containerd.requestsTo('tasks.kill').length, 0);
+  assert.equal(f.containerd.requestsTo('tasks.delete').length, 0);
+});
+
+test('RemoveContainer while StartContainer runs fails FAILED_PRECONDITION; the container stays and starts', async () => {
+  const f = await setup(2);
+  const hold = gate();
+  f.held.create = hold.wait;
+  const starting = f.lifecycle.start(f.id, signal());
+  await new Promise(resolve => setTimeout(resolve, 50));
+  await assert.rejects(f.lifecycle.remove(f.id, signal()), err => isFailedPrecondition(err) && (err as Error).message.includes(f.id));
+  hold.open();
+  await starting;
+  assert.equal(f.store.get(f.id).status.state, 'running');
+  assert.ok(f.containerd.containerRecords.has(f.id), 'the containerd container is still there');
+  assert.equal(f.containerd.requestsTo('snapshots.remove').length, 0);
+});
+
+test('StartContainer while RemoveContainer runs fails FAILED_PRECONDITION and makes no task', async () => {
+  const f = await setup(3);
+  const hold = gate();
+  f.held.snapshotsRemove = hold.wait;
+  const removing = f.lifecycle.remove(f.id, signal());
+  await new Promise(resolve => setTimeout(resolve, 50));
+  await assert.rejects(f.lifecycle.start(f.id, signal()), err => isFailedPrecondition(err) && (err as Error).message.includes(f.id));
+  hold.open();
+  await removing;
+  assert.equal(f.store.find(f.id), undefined);
+  assert.equal(f.containerd.requestsTo('tasks.create').length, 0);
+  assert.equal(f.tasks.size, 0);
+});
+
+test('after a start ends, the guard is released: the container can be stopped and removed', async () => {
+  const f = await setup(4);
+  await f.lifecycle.start(f.id, signal());
+  await f.lifecycle.stop(f.id, 0, signal());
+  await f.lifecycle.remove(f.id, signal());
+  assert.equal(f.store.find(f.id), undefined);
+});
