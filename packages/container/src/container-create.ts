@@ -3,7 +3,7 @@ import path from 'node:path';
 import { inject, injectable } from 'inversify';
 import { cri } from '@crikit/api';
 import {
-  nowNs, CleanupStack, containerName, containerdRuntime, ContainerdClient, ContainerStore, containerRecordOf, CrikitKeys,
+  nowNs, CleanupStack, containerName, deadline, containerdRuntime, ContainerdClient, ContainerStore, containerRecordOf, CrikitKeys,
   encodeContainerMetadata, encodeContainerStatus, FailedPreconditionError, ImageLookup, initialContainerStatus,
   InvalidArgumentError, jsonAny, loadLocalhostSeccompProfile, Logger, PathsConfig, RuntimeEventBus, RuntimeFeatures, runtimeHandler,
   RuntimesConfig, sandboxPaths, SandboxStore, Snapshotter, toSpecAny, CgroupConfig, withLease,
@@ -18,6 +18,8 @@ import { buildContainerSpec } from './spec/build-container-spec.js';
 import { containerSeccompProfilePath } from './spec/container-security.js';
 
 const rollbackMs = 60_000;
+/** How long reading an image's /etc/passwd and /etc/group (mount, read, unmount) may take. */
+const userDbTimeoutMs = 30_000;
 
 /**
  * CreateContainer: the rootfs snapshot from the image, the OCI spec from image + CRI config +
@@ -144,7 +146,10 @@ export class ContainerCreator {
     const key = image.metadata.chainId;
     let db = this.userDbs.get(key);
     if (!db) {
-      db = readRootfsUserDb(mounts);
+      // Shared by every create of this image, so no caller's signal ends it; its own deadline
+      // does, and a failure (a hang included) is never kept.
+      const limit = deadline([], userDbTimeoutMs);
+      db = readRootfsUserDb(mounts, limit.signal).finally(() => limit.dispose());
       this.userDbs.set(key, db);
       db.catch(() => this.userDbs.delete(key));
     }

@@ -5,21 +5,22 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { types } from '@crikit/api';
 import { UnavailableError, type UserDb } from '@crikit/core';
+import { readRootFile } from './rootfs-path.js';
 
 const run = promisify(execFile);
 
 /**
  * `/etc/passwd` and `/etc/group` of a container's rootfs, read by mounting its snapshot read-only
- * on a temporary dir (as containerd's CRI does to resolve users), then unmounting it.
+ * on a temporary dir (as containerd's CRI does to resolve users), then unmounting it. `signal`
+ * ends a mount that hangs.
  * @throws UnavailableError when the snapshot cannot be mounted
  */
-export async function readRootfsUserDb(mounts: readonly types.Mount[]): Promise<UserDb> {
+export async function readRootfsUserDb(mounts: readonly types.Mount[], signal: AbortSignal): Promise<UserDb> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'crikit-rootfs-'));
   try {
-    await mountAll(mounts, dir);
+    await mountAll(mounts, dir, signal);
     try {
-      const read = (p: string) => fs.readFile(path.join(dir, p), 'utf8').catch(() => undefined);
-      return { passwd: await read('etc/passwd'), group: await read('etc/group') };
+      return await readUserDbAt(dir);
     } finally {
       await run('umount', [dir]).catch(() => run('umount', ['--lazy', dir]));
     }
@@ -28,14 +29,28 @@ export async function readRootfsUserDb(mounts: readonly types.Mount[]): Promise<
   }
 }
 
-async function mountAll(mounts: readonly types.Mount[], target: string): Promise<void> {
+/** The most of `/etc/passwd` or `/etc/group` read; a larger file counts as absent. */
+export const userDbMaxBytes = 1024 * 1024;
+
+/**
+ * `/etc/passwd` and `/etc/group` of the root file system at `root`, resolved inside it (links
+ * never reach the host) and read only when they are regular files of at most 1 MiB; undefined
+ * where absent or refused.
+ */
+export async function readUserDbAt(root: string): Promise<UserDb> {
+  const read = (p: string) => readRootFile(root, p, userDbMaxBytes).catch(() => undefined);
+  return { passwd: await read('/etc/passwd'), group: await read('/etc/group') };
+}
+
+async function mountAll(mounts: readonly types.Mount[], target: string, signal: AbortSignal): Promise<void> {
   if (mounts.length !== 1) throw new UnavailableError(`read rootfs users: expected one rootfs mount, got ${mounts.length}`);
   const m = mounts[0]!;
-  // Read-only: nothing in the rootfs may change, and an overlay upper dir is left alone.
-  const options = [...m.options.filter(o => o !== 'rw'), 'ro'];
+  // Read-only: nothing in the rootfs may change, and an overlay upper dir is left alone. nodev: a
+  // device node the image carries cannot be opened through this mount.
+  const options = [...m.options.filter(o => o !== 'rw'), 'ro', 'nodev', 'nosuid', 'noexec'];
   const args = m.type === 'bind' ? ['--bind', '-o', options.join(','), m.source, target] : ['-t', m.type, '-o', options.join(','), m.source, target];
   try {
-    await run('mount', args);
+    await run('mount', args, { signal });
   } catch (err) {
     throw new UnavailableError(`read rootfs users: mount ${args.join(" ")}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
   }
