@@ -1,11 +1,14 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 /**
- * Runs commands in a real pseudo-terminal: a private tmux server (its own socket, `-L`) with one window per
+ * Runs commands in a real pseudo-terminal: a private tmux server (its own socket file, `-S`) with one window per
  * command. After the command ends the window stays and prints `[exit N]`, so a test can read the code.
  */
 export class TmuxTerminal {
-  private readonly socket = `ck-cli-${process.pid}`;
+  private readonly socket = path.join(os.tmpdir(), `ck-tmux-${process.pid}.sock`);
   private count = 0;
 
   /** Starts `argv` in a new 160x50 window without CI in its environment (so it acts as on an operator's terminal). */
@@ -39,13 +42,14 @@ export class TmuxTerminal {
     }
   }
 
-  /** Kills this terminal's tmux server and everything running in it. */
+  /** Kills this terminal's tmux server and everything running in it, and removes its socket. */
   close(): void {
-    spawnSync('tmux', ['-L', this.socket, 'kill-server']);
+    spawnSync('tmux', ['-S', this.socket, 'kill-server']);
+    fs.rmSync(this.socket, { force: true });
   }
 
   private tmux(args: string[]): string {
-    const res = spawnSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+    const res = spawnSync('tmux', ['-S', this.socket, ...args], { encoding: 'utf8' });
     if (res.error) throw new Error(`tmux ${args[0]}: ${res.error.message} (apt-get install tmux)`);
     if (res.status !== 0) throw new Error(`tmux ${args[0]} exited ${res.status}: ${res.stderr.trim()}`);
     return res.stdout;
