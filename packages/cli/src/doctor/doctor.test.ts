@@ -124,12 +124,23 @@ describe('crikit doctor', () => {
       { cniBinDirs: [cniDir(['bridge', 'loopback']), path.join(tmp, 'nope')] });
     const runc = results.get('runtime runc')!;
     assert.equal(runc.status, 'missing');
-    assert.match(runc.detail, /features failed: unknown command features/);
+    assert.equal(runc.required, true);
+    assert.match(runc.detail, /\/runc does not run: unknown command features$/);
     assert.deepEqual([results.get('runtime crun')!.status, results.get('runtime crun')!.required], ['missing', false]);
     const cni = results.get('cni plugins')!;
     assert.match(cni.detail, /^host-local \(pod IPs\), portmap \(hostPort\) not in /);
     assert.match(cni.fix!, /containernetworking-plugins/);
     assert.equal(doctorExitCode([...results.values()]), 1);
+  });
+
+  it('treats a runtime without the features command (crun 1.8) as an optional gap', () => {
+    const crun = '#!/bin/sh\nif [ "$1" = --version ]; then echo "crun version 1.8.1"; exit 0; fi\necho "unknown command features" >&2; exit 1\n';
+    const bin = bins({ containerd: script('containerd v1.6.20'), runc: script('{}'), crun });
+    const results = doctor(kernel(), bin, { runtimeBinaries: ['runc', 'crun'] });
+    const r = results.get('runtime crun')!;
+    assert.deepEqual([r.status, r.required, r.detail], ['missing', false, `${bin}/crun crun version 1.8.1, but features failed: unknown command features`]);
+    assert.equal(results.get('runtime runc')!.status, 'ok');
+    assert.equal(doctorExitCode([...results.values()]), 0);
   });
 
   it('flags an empty CNI conf dir, no user namespaces, an old kernel and no seccomp as optional', () => {

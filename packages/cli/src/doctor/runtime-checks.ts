@@ -41,7 +41,13 @@ export function checkRuntimes(host: Host, options: DoctorOptions): CheckResult[]
     if (bin === undefined) return { name, status: 'missing', required: true, detail: `"${binary}" not found`, fix: `apt-get install ${path.basename(binary)}` };
     const out = host.run(bin, ['features']);
     if (out.status !== 0) {
-      return { name, status: 'missing', required: true, detail: `${bin} features failed: ${firstLine(out.stderr || out.stdout)}`, fix: 'install runc 1.1 or newer (apt-get install runc)' };
+      const why = firstLine(out.stderr || out.stdout);
+      const version = host.run(bin, ['--version']);
+      // Older runtimes (runc before 1.1, crun 1.8) run containers but cannot say which OCI features they have.
+      return version.status === 0
+        ? { name, status: 'missing', required: false, detail: `${bin} ${firstLine(version.stdout)}, but features failed: ${why}`,
+          fix: `a ${path.basename(binary)} release with the features command (runc 1.1 or newer); until then crikit cannot report its OCI features` }
+        : { name, status: 'missing', required: true, detail: `${bin} does not run: ${why}`, fix: `reinstall ${path.basename(binary)} (apt-get install --reinstall ${path.basename(binary)})` };
     }
     const seccomp = seccompOf(out.stdout);
     return { name, status: 'ok', required: true, detail: `${bin}, features answers${seccomp === undefined ? '' : `, seccomp ${seccomp ? 'built in' : 'not built in'}`}` };
