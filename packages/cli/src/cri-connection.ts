@@ -27,6 +27,8 @@ export function unary<Res>(start: (cb: (err: grpc.ServiceError | null, res: Res)
 /** A gRPC error as one line: `pull image "x": NOT_FOUND: ...`. */
 export function describeError(what: string, err: unknown): string {
   const e = err as Partial<grpc.ServiceError>;
-  if (typeof e.code === 'number') return `${what}: ${grpc.status[e.code] ?? e.code}: ${e.details ?? e.message}`;
+  // grpc-js ends connection errors with an empty "Resolution note:"; drop it.
+  const details = (e.details ?? e.message ?? '').replace(/\s*Resolution note:\s*$/, '');
+  if (typeof e.code === 'number') return `${what}: ${grpc.status[e.code] ?? e.code}: ${details}`;
   return `${what}: ${(err as Error).message ?? String(err)}`;
 }
