@@ -71,7 +71,7 @@ async function setup(n: number) {
   const exits = new ContainerExits(containerd, store, new ContainerdEventMonitor(containerd, silentLogger), logs, io, bus, silentLogger);
   const lifecycle = new ContainerLifecycle(store, sandboxStoreWith([pod]), containerd, io, logs, exits, new AttachHub(containerd), bus, 'overlayfs', silentLogger);
   after(() => io.endAll());
-  return { lifecycle, store, containerd, tasks, held, id };
+  return { lifecycle, store, containerd, tasks, held, id, io };
 }
 
 const signal = () => AbortSignal.timeout(10_000);
@@ -126,4 +126,27 @@ test('after a start ends, the guard is released: the container can be stopped an
   await f.lifecycle.stop(f.id, 0, signal());
   await f.lifecycle.remove(f.id, signal());
   assert.equal(f.store.find(f.id), undefined);
+});
+
+test('StopContainer with a timeout above 2^31-1 ms sends the stop signal and waits for the exit, no SIGKILL', async () => {
+  const f = await setup(5);
+  await f.lifecycle.start(f.id, signal());
+  let exit!: () => void;
+  const exited = new Promise<void>(resolve => { exit = resolve; });
+  // Like containerd's Wait, it gives up when the caller's signal fires.
+  f.containerd.handle('tasks.wait', async (_req, opts) => {
+    await new Promise<void>((resolve, reject) => {
+      void exited.then(resolve);
+      opts.signal?.addEventListener('abort', () => reject(new Error('wait cancelled')), { once: true });
+    });
+    return { exitStatus: 143 };
+  });
+  // The process takes a moment to go after SIGTERM; it is running until then.
+  f.containerd.handle('tasks.kill', req => {
+    if (req.signal === 15) setTimeout(() => { f.tasks.get(f.id)!.status = 3; f.io.endAll(); exit(); }, 100);
+    return {};
+  });
+  await f.lifecycle.stop(f.id, 2 ** 32, signal());
+  assert.deepEqual(f.containerd.requestsTo('tasks.kill').map(r => r.signal), [15]);
+  assert.equal(f.store.get(f.id).status.exitCode, 143);
 });

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { inject, injectable, optional } from 'inversify';
-import { Logger, RpcObserver, UnavailableError } from '@crikit/core';
+import { clampTimerMs, Logger, RpcObserver, UnavailableError } from '@crikit/core';
 import { grpcStatusOf } from '../grpc-status.js';
 import type { RpcWrapper } from './define-service.js';
 
@@ -72,7 +72,8 @@ export class LoggingRpcWrapper implements RpcWrapper {
     call.on('cancelled', () => ac.abort(new DOMException('the caller cancelled the call', 'AbortError')));
     const deadline = call.getDeadline();
     const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : deadline - Date.now();
-    const timer = Number.isFinite(ms) ? setTimeout(() => ac.abort(new DOMException('deadline exceeded', 'TimeoutError')), Math.max(0, ms)) : undefined;
+    // Clamped: a deadline more than 2^31-1 ms away would otherwise fire at once.
+    const timer = Number.isFinite(ms) ? setTimeout(() => ac.abort(new DOMException('deadline exceeded', 'TimeoutError')), clampTimerMs(ms)) : undefined;
     return {
       signal: ac.signal,
       release: () => {
