@@ -200,7 +200,15 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Spdy
         if (!stream.receive(frame.data, frame.fin)) this.socket.pause();
         return;
       }
-      case 'rstStream': this.streams.get(frame.streamId)?.abort(); return;
+      case 'rstStream': {
+        // The stream is over for the session at once; what it received stays readable to the application.
+        const stream = this.streams.get(frame.streamId);
+        if (!stream) return;
+        this.streams.delete(frame.streamId);
+        stream.abort();
+        if (this.goingAway) this.closeWhenIdle();
+        return;
+      }
       case 'settings':
         for (const e of frame.entries) {
           if (e.id !== settingsInitialWindowSize) continue;
@@ -246,7 +254,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Spdy
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const stream of [...this.streams.values()]) stream.abort({ reset: false });
+    for (const stream of [...this.streams.values()]) stream.abort();
     this.streams.clear();
     for (const resume of this.blocked.splice(0)) resume();
     this.pings.clear();

@@ -79,14 +79,20 @@ export class SpdyStream extends Duplex {
   }
 
   /**
-   * Session side: the peer reset the stream or the session is gone. What the peer had sent in full
-   * (up to its FIN) stays readable when the session merely closed.
+   * Session side: the peer reset the stream (RST_STREAM) or the session is gone. As in spdystream,
+   * reading then ends: what arrived stays readable (the kubelet resets the error stream right after
+   * writing the status), and nothing more is sent.
    */
-  abort(options: { reset: boolean } = { reset: true }): void {
+  abort(): void {
     for (const w of this.replyWaiters.splice(0)) w.reject(new Error(`spdy stream ${this.id} was reset`));
-    if (this.finReceived && !options.reset) return;
+    if (this.aborted || this.destroyed) return;
     this.aborted = true;
-    this.destroy();
+    if (!this.finReceived) {
+      this.finReceived = true;
+      this.push(null);
+    }
+    if (this.readableEnded) this.destroy();
+    else this.once('end', () => this.destroy());
   }
 
   override _read(): void {
@@ -97,10 +103,12 @@ export class SpdyStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.aborted) { cb(); return; }
     this.host.sendData(this, chunk, false, cb);
   }
 
   override _final(cb: (err?: Error | null) => void): void {
+    if (this.aborted) { cb(); return; }
     this.host.sendData(this, Buffer.alloc(0), true, cb);
   }
 

@@ -70,12 +70,13 @@ export function parseErrorStream(text: string): RemoteCommandResult {
   return { exitCode: cause ? Number(cause.message) : undefined, errorStream: text, status };
 }
 
-/** Everything a stream yields until it ends. */
+/** Everything a stream yields until it ends (or closes: a reset SPDY stream ends what it said). */
 export function readAll(stream: Readable): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     stream.on('data', (c: Buffer) => parts.push(c));
     stream.once('end', () => resolve(Buffer.concat(parts)));
+    stream.once('close', () => resolve(Buffer.concat(parts)));
     stream.once('error', reject);
   });
 }
