@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Container } from 'inversify';
 import {
-  CgroupConfig, cgroupConfigSchema, ContainerdClient, ContainerLogWriter, ContainerManager, coreModule, ImageLookup, Logger,
+  CgroupConfig, cgroupConfigSchema, ContainerdClient, ContainerLogWriter, ContainerManager, ContainerStreams, coreModule, ImageLookup, Logger,
   PathsConfig, RuntimeFeatures, RuntimesConfig, runtimesConfigSchema, silentLogger, Snapshotter, Startable,
 } from '@crikit/core';
 import { FakeContainerd, FakeImageService, FakeLogWriter } from '@crikit/core/testing';
@@ -11,6 +11,7 @@ import { ContainerExits } from './container-exits.js';
 import { containerModule } from './container-module.js';
 import { ContainerRecovery } from './container-recovery.js';
 import { ContainerdContainerManager } from './containerd-container-manager.js';
+import { ContainerdContainerStreams } from './containerd-container-streams.js';
 import { HostFactsProvider } from './host-facts-provider.js';
 import { FeatureSources, HostFeatureSources } from './runtime-features/feature-sources.js';
 import { ProbedRuntimeFeatures } from './runtime-features/probed-runtime-features.js';
@@ -38,4 +39,6 @@ test('containerModule binds the container manager, exit tracking and recovery, a
   assert.ok(c.get(RuntimeFeatures) instanceof ProbedRuntimeFeatures);
   assert.ok(c.get(FeatureSources) instanceof HostFeatureSources);
   assert.ok(startables.includes(c.get(ProbedRuntimeFeatures)));
+  // Exec and Attach with a streaming client.
+  assert.equal(c.get(ContainerStreams), c.get(ContainerdContainerStreams));
 });

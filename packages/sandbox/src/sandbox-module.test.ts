@@ -3,10 +3,11 @@ import { test } from 'node:test';
 import { Container } from 'inversify';
 import {
   CgroupConfig, cgroupConfigSchema, ContainerdClient, coreModule, ImageService, Logger, NetworkNamespaces, PathsConfig,
-  PodNetwork, RuntimesConfig, runtimesConfigSchema, SandboxManager, silentLogger, Snapshotter, Startable,
+  PodNetwork, PortForwarder, RuntimesConfig, runtimesConfigSchema, SandboxManager, silentLogger, Snapshotter, Startable,
 } from '@crikit/core';
 import { FakeContainerd, FakeImageService, FakeNetworkNamespaces, FakePodNetwork } from '@crikit/core/testing';
 import { ContainerdSandboxManager } from './containerd-sandbox-manager.js';
+import { NsenterPortForwarder } from './nsenter-port-forwarder.js';
 import { SandboxConfig, sandboxConfigSchema } from './sandbox-config.js';
 import { sandboxModule } from './sandbox-module.js';
 import { SandboxRecovery } from './sandbox-recovery.js';
@@ -28,4 +29,6 @@ test('sandboxModule binds the sandbox manager and its recovery, as singletons', 
   assert.ok(manager instanceof ContainerdSandboxManager);
   assert.equal(c.get(SandboxManager), manager);
   assert.ok(c.getAll(Startable).some(s => s instanceof SandboxRecovery));
+  assert.ok(c.get(PortForwarder) instanceof NsenterPortForwarder);
+  assert.equal(c.get(PortForwarder), c.get(NsenterPortForwarder));
 });
