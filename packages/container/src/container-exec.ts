@@ -10,6 +10,16 @@ import { ContainerConfig } from './container-config.js';
 import { ContainerIo } from './container-io.js';
 
 const processTypeUrl = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
+/**
+ * How long ExecSync keeps reading output after the process exited. A child it left in the
+ * background can hold the output FIFOs open forever; after this, what was read is the answer.
+ */
+export const execSyncDrainTimeoutMs = 5_000;
+/**
+ * The most stdout plus stderr one ExecSync reply carries: the kubelet's (and crikit's) gRPC
+ * message limit of 16 MiB, less room for the rest of the message.
+ */
+export const execSyncReplyMaxBytes = (16 << 20) - (64 << 10);
 
 /** ExecSync: a process in a running container through containerd's task Exec, its output collected. */
 @injectable()
@@ -53,13 +63,43 @@ export class ContainerExec {
       } finally {
         limit.dispose();
       }
-      return { stdout: await stdout, stderr: await stderr, exitCode: exit.exitStatus };
+      const output = Promise.all([stdout, stderr]);
+      if (!(await settlesWithin(output, execSyncDrainTimeoutMs))) {
+        this.log.info({ container: id, execId }, 'exec output still open after the process exited (a background child holds it); not waiting');
+        // Closing the read sides ends both collections with what they have.
+        io.destroy();
+      }
+      const [out, err] = await output;
+      return { ...fitExecSyncReply(out, err, execSyncReplyMaxBytes), exitCode: exit.exitStatus };
     } finally {
       io.destroy();
       await this.containerd.tasks.deleteProcess(call, { signal: AbortSignal.timeout(10_000) })
         .catch(err => { if (!isNotFound(err)) this.log.warn({ container: id, execId, err }, 'delete exec process'); });
       await this.io.removeProcess(id, execId);
     }
+  }
+}
+
+/**
+ * stdout and stderr cut so that together they fit in `maxBytes`: each keeps at least half the
+ * room when it needs it, and what one leaves unused the other may take.
+ */
+export function fitExecSyncReply(stdout: Buffer, stderr: Buffer, maxBytes: number): { stdout: Buffer; stderr: Buffer } {
+  if (stdout.length + stderr.length <= maxBytes) return { stdout, stderr };
+  const half = Math.floor(maxBytes / 2);
+  const errKeep = Math.min(stderr.length, Math.max(half, maxBytes - stdout.length));
+  const outKeep = Math.min(stdout.length, maxBytes - errKeep);
+  return { stdout: stdout.subarray(0, outKeep), stderr: stderr.subarray(0, errKeep) };
+}
+
+/** True when `p` settles within `ms`; its rejection is left to whoever awaits it. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>(resolve => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([p.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -58,5 +58,9 @@ describe('containerUser', () => {
     assert.throws(() => containerUser(sc({ runAsUsername: 'ghost' }), image(), db), (e: Error) => e instanceof InvalidArgumentError && e.message.includes('"ghost"'));
     assert.throws(() => containerUser(undefined, image('app:ghosts'), db), InvalidArgumentError);
     assert.throws(() => containerUser(sc({ runAsUser: { value: 1n }, supplementalGroups: [-1n] }), image(), db), InvalidArgumentError);
+    for (const g of [-1n, 0xffff_ffffn, 1n << 40n]) {
+      assert.throws(() => containerUser(sc({ runAsUser: { value: 1n }, supplementalGroups: [g] }), image(), db),
+        (e: Error) => e instanceof InvalidArgumentError && e.message.includes('supplemental_groups') && e.message.includes(String(g)));
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { cri } from '@crikit/api';
 import {
-  InvalidArgumentError, memberGids, mergeGids, resolveUser, type OciImageConfig, type OciUser, type UserDb,
+  InvalidArgumentError, memberGids, mergeGids, resolveUser, supplementalGids, type OciImageConfig, type OciUser, type UserDb,
 } from '@crikit/core';
 
 /**
@@ -45,10 +45,7 @@ export function containerUser(
 ): OciUser {
   const user = criUserString(sc) || (image.config.User ?? '');
   const { uid, gid } = resolveUser(user, db);
-  const requested = (sc?.supplementalGroups ?? []).map(g => {
-    if (g < 0n || g > 0xffff_ffffn) throw new InvalidArgumentError(`supplemental group ${g} is out of range`);
-    return Number(g);
-  });
+  const requested = supplementalGids(sc?.supplementalGroups ?? [], 'linux.security_context.supplemental_groups');
   const strict = sc?.supplementalGroupsPolicy === cri.SupplementalGroupsPolicy.Strict;
   // CRI: Strict ignores the groups the image's /etc/group defines for the user.
   const fromImage = strict ? [] : memberGids(groupMemberUser(sc, image), db);

@@ -53,6 +53,11 @@ describe('buildSandboxSpec', () => {
     const spec = buildSandboxSpec(input({ sc: { runAsUser: { value: 1000n }, runAsGroup: { value: 3000n }, supplementalGroups: [5n, 4n] } }));
     assert.deepEqual(spec.process?.user, { uid: 1000, gid: 3000, additionalGids: [4, 5] });
     assert.throws(() => buildSandboxSpec(input({ sc: { runAsGroup: { value: 1n } } })), InvalidArgumentError);
+    // Out of range: negative, (gid_t)-1 and beyond 32 bits; the error names the field and the value.
+    for (const g of [-1n, 0xffff_ffffn, 1n << 40n]) {
+      assert.throws(() => buildSandboxSpec(input({ sc: { runAsUser: { value: 1000n }, supplementalGroups: [5n, g] } })),
+        (e: Error) => e instanceof InvalidArgumentError && e.message.includes('supplemental_groups') && e.message.includes(String(g)));
+    }
   });
 
   it('joins the pinned netns and sets the hostname in a private UTS namespace', () => {

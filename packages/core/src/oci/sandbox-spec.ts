@@ -10,7 +10,7 @@ import type { OciNamespaceType, OciSeccomp, OciSpec } from './oci-spec.js';
 import { clampOomScoreAdj } from './oom-score.js';
 import type { SeccompNodeArch } from './seccomp-default-rules.js';
 import { profileChoice, resolveSeccomp } from './security-profile.js';
-import { mergeGids, resolveUser, type UserDb } from './user-db.js';
+import { mergeGids, resolveUser, supplementalGids, type UserDb } from './user-db.js';
 
 /** containerd: the oom_score_adj of a pause process, so that the kernel kills it last. */
 export const SANDBOX_OOM_SCORE_ADJ = -998;
@@ -87,7 +87,7 @@ export function buildSandboxSpec(input: SandboxSpecInput): OciSpec {
   // containerd: run_as_user/run_as_group of the pod, else the image's User (65535 for pause).
   const user = sandboxUserString(sc) || (image.config.config.User ?? '');
   const resolved = resolveUser(user, input.userDb);
-  const supplemental = (sc?.supplementalGroups ?? []).map(Number);
+  const supplemental = supplementalGids(sc?.supplementalGroups ?? [], 'linux.security_context.supplemental_groups');
   process.user = { uid: resolved.uid, gid: resolved.gid, ...(supplemental.length ? { additionalGids: mergeGids(supplemental) } : {}) };
 
   spec.root = { path: 'rootfs', readonly: true };

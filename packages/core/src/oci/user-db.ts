@@ -30,6 +30,20 @@ export interface ResolvedUser {
 }
 
 const MAX_ID = 0xffff_ffff;
+/** The largest gid a process may hold: 2^32-1 is (gid_t)-1, which setgroups refuses. */
+const MAX_GROUP_ID = 0xffff_fffe;
+
+/**
+ * CRI supplemental group ids as numbers, each checked to lie in 0..2^32-2.
+ * @throws InvalidArgumentError naming `field` and the value out of range
+ */
+export function supplementalGids(values: readonly bigint[], field: string): number[] {
+  return values.map(g => {
+    if (g < 0n || g > BigInt(MAX_GROUP_ID)) throw new InvalidArgumentError(`${field}: group ${g} is out of range (0 to ${MAX_GROUP_ID})`);
+    return Number(g);
+  });
+}
+
 const isId = (s: string): boolean => /^\d+$/.test(s) && Number(s) <= MAX_ID;
 const lines = (text: string | undefined): string[][] =>
   (text ?? '').split('\n').map(l => l.trim()).filter(l => l !== '' && !l.startsWith('#')).map(l => l.split(':'));
