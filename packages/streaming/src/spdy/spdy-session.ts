@@ -25,9 +25,9 @@ export type SpdyRole = 'server' | 'client';
 /**
  * A SPDY/3.1 session over an upgraded connection, as github.com/moby/spdystream speaks it: streams
  * opened by either side, one header compression context per direction, PING answered, GOAWAY,
- * RST_STREAM, and flow control. The receive window is reopened with WINDOW_UPDATE as data is read;
- * the send window is honoured once the peer shows it does flow control (spdystream never sends
- * WINDOW_UPDATE, so against it sending is bounded only by the socket's own backpressure).
+ * RST_STREAM, and flow control once the peer shows it does flow control (a SETTINGS initial window or
+ * a WINDOW_UPDATE): then its windows are honoured and ours reopened with WINDOW_UPDATE as data is
+ * read. spdystream does none, so against it both directions are bounded by TCP backpressure alone.
  */
 export class SpdySession extends EventEmitter<SpdySessionEvents> implements SpdyStreamHost {
   private readonly writer = new SpdyFrameWriter(new SpdyHeaderCompressor());
@@ -136,6 +136,10 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Spdy
   }
 
   consumed(stream: SpdyStream, bytes: number): void {
+    // Only to a peer that does flow control: spdystream never reads a frame once it closes, and a
+    // WINDOW_UPDATE arriving then makes its kernel reset the connection, which throws away whatever
+    // of its output we had not read yet.
+    if (!this.peerFlowControl) return;
     // Reopen the peer's windows once half of one is used, stream and session alike (SPDY/3.1 §2.6.8).
     for (const id of [stream.id, 0]) {
       const n = (this.unacked.get(id) ?? 0) + bytes;
