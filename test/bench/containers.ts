@@ -5,10 +5,11 @@
 //
 //   node test/dist/bench/containers.js [--containers N] [--listed N] [--list-calls N]
 //                                      [--cpu-prof-dir DIR] [--log-level LEVEL] [--crikit-log FILE]
-//                                      [--crikit-node-arg ARG]...                                     (needs root)
+//                                      [--crikit-node-arg ARG]... [--verbose-status]                  (needs root)
 //
 // `--crikit-node-arg` passes a node flag to crikitd (repeatable), e.g. `--crikit-node-arg=--import=/tmp/trace.mjs`
-// to preload a tracer when profiling.
+// to preload a tracer when profiling. `--verbose-status` asks ContainerStatus for its verbose `info`, as
+// `crictl inspect` and independent CRI benchmark clients do.
 //
 // Scenarios, each on both sides, in one pod per side (started before timing, removed at the end):
 //  - lifecycle: N containers (30) one at a time, each create → start → status → exec → stop → remove, as the
@@ -76,6 +77,8 @@ interface Options {
   readonly crikitLog: string | undefined;
   /** Extra node flags for crikitd. */
   readonly crikitNodeArgs: readonly string[];
+  /** Whether ContainerStatus asks for the verbose `info`. */
+  readonly verboseStatus: boolean;
 }
 
 function options(): Options {
@@ -83,7 +86,7 @@ function options(): Options {
     options: {
       containers: { type: 'string' }, listed: { type: 'string' }, 'list-calls': { type: 'string' },
       'cpu-prof-dir': { type: 'string' }, 'log-level': { type: 'string' }, 'crikit-log': { type: 'string' },
-      'crikit-node-arg': { type: 'string', multiple: true },
+      'crikit-node-arg': { type: 'string', multiple: true }, 'verbose-status': { type: 'boolean' },
     },
   });
   const int = (name: string, raw: string | undefined, dflt: number): number => {
@@ -101,6 +104,7 @@ function options(): Options {
     logLevel: logLevel as Options['logLevel'],
     crikitLog: values['crikit-log'],
     crikitNodeArgs: values['crikit-node-arg'] ?? [],
+    verboseStatus: values['verbose-status'] ?? false,
   };
 }
 
@@ -214,8 +218,8 @@ const stateName = (state: cri.ContainerState | undefined): string => (state === 
 /** One container's timed calls. */
 type LifecycleTimes = Record<(typeof lifecycleRpcs)[number], number>;
 
-/** create → start → status (RUNNING) → exec (`hi`) → stop (EXITED 0) → remove, every step checked. */
-async function containerLifecycle(cs: ContainerSide, name: string): Promise<LifecycleTimes> {
+/** create → start → status (RUNNING; `verbose` asks for the info too) → exec (`hi`) → stop (EXITED 0) → remove, every step checked. */
+async function containerLifecycle(cs: ContainerSide, name: string, verbose: boolean): Promise<LifecycleTimes> {
   const rt = cs.side.client.runtime;
   const opts = { timeoutMs: rpcTimeoutMs };
   const pod = cs.pod!;
@@ -224,7 +228,7 @@ async function containerLifecycle(cs: ContainerSide, name: string): Promise<Life
   const id = create.value.containerId;
   const what = `${name} (${id.slice(0, 12)})`;
   const start = await timed(cs, 'start', what, () => rt.startContainer({ containerId: id }, opts));
-  const status = await timed(cs, 'status', what, () => rt.containerStatus({ containerId: id }, opts));
+  const status = await timed(cs, 'status', what, () => rt.containerStatus({ containerId: id, verbose }, opts));
   const running = status.value.status;
   if (running?.state !== cri.ContainerState.CONTAINER_RUNNING) {
     throw failure(cs, `container ${what} is not RUNNING after StartContainer: state ${stateName(running?.state)}, exit code ${running?.exitCode}, reason "${running?.reason}", message "${running?.message}"`);
@@ -424,7 +428,7 @@ async function main(signal: AbortSignal): Promise<void> {
       if (image === busybox) { cs.imageId = imageRef; cs.imageName = image; }
     }
     cs.pod = await runBenchPod(cs);
-    for (let i = 0; i < warmUpContainers; i++) await containerLifecycle(cs, `warm-${i}`);
+    for (let i = 0; i < warmUpContainers; i++) await containerLifecycle(cs, `warm-${i}`, opts.verboseStatus);
     await assertContainers(cs, 0, 'the warm-up');
     say(`${name.padEnd(10)} pulled both images, ran pod ${cs.pod.id.slice(0, 12)} and ${warmUpContainers} warm-up containers in ${(performance.now() - t).toFixed(0)} ms`);
   }
@@ -444,7 +448,7 @@ async function main(signal: AbortSignal): Promise<void> {
       const cs = sides[name];
       for (let i = first; i < last; i++) {
         signal.throwIfAborted();
-        const times = await containerLifecycle(cs, `bench-${i}`);
+        const times = await containerLifecycle(cs, `bench-${i}`, opts.verboseStatus);
         for (const rpc of lifecycleRpcs) cs.samples[rpc].push(times[rpc]);
       }
       await assertContainers(cs, 0, `containers ${first + 1}-${last}`);

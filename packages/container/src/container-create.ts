@@ -10,6 +10,7 @@ import {
   type ContainerCreateRequest, type ContainerId, type ContainerMetadata, type ImageRecord, type SandboxRecord, type UserDb,
 } from '@crikit/core';
 import { ContainerConfig } from './container-config.js';
+import { ContainerInspection } from './container-inspection.js';
 import { HostFactsProvider } from './host-facts-provider.js';
 import { StatHostDevices } from './host-devices.js';
 import { prepareHostMounts } from './host-mounts.js';
@@ -48,6 +49,7 @@ export class ContainerCreator {
     @inject(Snapshotter) private readonly snapshotter: string,
     @inject(Logger) private readonly log: Logger,
     @inject(RuntimeFeatures) private readonly features: RuntimeFeatures,
+    @inject(ContainerInspection) private readonly inspection: ContainerInspection,
   ) {}
 
   /** Creates a container; see core's ContainerManager.create. */
@@ -68,6 +70,7 @@ export class ContainerCreator {
     const name = containerName(config.metadata, pod);
     const log = this.log.child({ container: id, name, pod: `${pod.namespace}/${pod.name}` });
     const cleanup = new CleanupStack(log);
+    let specJson: string | undefined;
     try {
       this.store.reserveName(name, id);
       cleanup.push('release name', () => this.store.releaseName(id));
@@ -85,13 +88,14 @@ export class ContainerCreator {
           createdAt: nowNs(),
           user: spec.process?.user ? { uid: spec.process.user.uid, gid: spec.process.user.gid, additionalGids: spec.process.user.additionalGids ?? [] } : undefined,
         };
+        const specAny = toSpecAny(spec);
         const status = { ...initialContainerStatus, resources: config.linux?.resources ? cri.ContainerResources.fromPartial({ linux: config.linux.resources }) : undefined };
         await this.containerd.containers.create({
           container: {
             id, image: image.status.repoTags[0] ?? image.metadata.id,
             labels: { ...config.labels, [CrikitKeys.kind]: 'container', 'io.cri-containerd.sandbox-id': sandbox.metadata.id },
             runtime: containerdRuntime(handler),
-            spec: toSpecAny(spec),
+            spec: specAny,
             snapshotter: this.snapshotter, snapshotKey: id,
             extensions: {
               [CrikitKeys.containerMetadata]: jsonAny(CrikitKeys.containerMetadata, encodeContainerMetadata(metadata)),
@@ -100,9 +104,11 @@ export class ContainerCreator {
           },
         }, { signal });
         cleanup.push('delete container', s => this.containerd.containers.delete({ id }, { signal: s }));
+        specJson = Buffer.from(specAny.value).toString('utf8');
         return containerRecordOf(metadata, status);
       });
       this.store.add(record);
+      this.inspection.remember(id, { runtimeType: containerdRuntime(handler).name, snapshotter: this.snapshotter, snapshotKey: id, specJson });
       cleanup.clear();
       log.info({ image: config.image.image }, 'container created');
       this.bus.emit('container:created', record);

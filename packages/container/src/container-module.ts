@@ -4,6 +4,7 @@ import { AttachHub } from './attach-hub.js';
 import { ContainerCreator } from './container-create.js';
 import { ContainerExec } from './container-exec.js';
 import { ContainerExits } from './container-exits.js';
+import { ContainerInspection } from './container-inspection.js';
 import { ContainerIo } from './container-io.js';
 import { ContainerLifecycle } from './container-lifecycle.js';
 import { ContainerRecovery } from './container-recovery.js';
@@ -27,6 +28,8 @@ export const containerModule = new ContainerModule(options => {
   options.bind(Startable).toService(ContainerExits);
   options.bind(ContainerLifecycle).toSelf().inSingletonScope();
   options.bind(ContainerExec).toSelf().inSingletonScope();
+  options.bind(ContainerInspection).toSelf().inSingletonScope();
+  options.bind(Startable).toService(ContainerInspection);
   options.bind(ContainerRecovery).toSelf().inSingletonScope();
   options.bind(Startable).toService(ContainerRecovery);
   options.bind(ContainerdContainerManager).toSelf().inSingletonScope();

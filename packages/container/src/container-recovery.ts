@@ -1,10 +1,11 @@
 import { inject, injectable } from 'inversify';
 import {
   timestampNs, ContainerdClient, ContainerStore, CrikitKeys, getTask, isLive, Logger, parseJsonAny, recoverContainerRecord,
-  StartOrder, type ContainerId, type Startable,
+  specJsonOf, StartOrder, type ContainerId, type Startable,
 } from '@crikit/core';
 import { taskTypes } from '@crikit/api';
 import { ContainerExits } from './container-exits.js';
+import { ContainerInspection } from './container-inspection.js';
 import { ContainerIo } from './container-io.js';
 import { ContainerLifecycle } from './container-lifecycle.js';
 
@@ -25,6 +26,7 @@ export class ContainerRecovery implements Startable {
     @inject(ContainerIo) private readonly io: ContainerIo,
     @inject(ContainerLifecycle) private readonly lifecycle: ContainerLifecycle,
     @inject(ContainerExits) private readonly exits: ContainerExits,
+    @inject(ContainerInspection) private readonly inspection: ContainerInspection,
     @inject(Logger) private readonly log: Logger,
   ) {}
 
@@ -39,6 +41,7 @@ export class ContainerRecovery implements Startable {
       });
       if (problems.length > 0) this.log.warn({ container: c.id, problems }, 'container recovered as unknown');
       this.store.add(record);
+      this.inspection.remember(c.id, { runtimeType: c.runtime?.name ?? '', snapshotter: c.snapshotter, snapshotKey: c.snapshotKey, specJson: specJsonOf(c.spec) });
       const id = c.id as ContainerId;
       const task = await getTask(this.containerd, id, signal).catch(() => undefined);
       if (record.status.state === 'running' && isLive(task)) {

@@ -1,13 +1,14 @@
 import { inject, injectable } from 'inversify';
 import { Any, cri } from '@crikit/api';
 import {
-  ContainerdClient, ContainerLogWriter, ContainerStore, FailedPreconditionError, fromSpecAny, matchesContainerFilter, taskInfo,
+  ContainerdClient, ContainerLogWriter, ContainerStore, FailedPreconditionError, fromSpecAny, matchesContainerFilter,
   toSpecAny, type ContainerCreateRequest, type ContainerId, type ContainerManager, type ContainerRecord,
   type ContainerResourcesUpdate, type ContainerStatusOptions, type ContainerStatusResult, type ExecSyncResult,
 } from '@crikit/core';
 import { ContainerCreator } from './container-create.js';
 import { ContainerExec } from './container-exec.js';
 import { ContainerExits } from './container-exits.js';
+import { ContainerInspection } from './container-inspection.js';
 import { ContainerLifecycle } from './container-lifecycle.js';
 import { containerResources } from './spec/container-resources.js';
 import { HostFactsProvider } from './host-facts-provider.js';
@@ -26,6 +27,7 @@ export class ContainerdContainerManager implements ContainerManager {
     @inject(ContainerdClient) private readonly containerd: ContainerdClient,
     @inject(ContainerLogWriter) private readonly logs: ContainerLogWriter,
     @inject(HostFactsProvider) private readonly host: HostFactsProvider,
+    @inject(ContainerInspection) private readonly inspection: ContainerInspection,
   ) {}
 
   create(request: ContainerCreateRequest, signal: AbortSignal): Promise<ContainerId> {
@@ -44,24 +46,11 @@ export class ContainerdContainerManager implements ContainerManager {
     return this.lifecycle.remove(id, signal);
   }
 
-  async status(id: ContainerId, options: ContainerStatusOptions, signal: AbortSignal): Promise<ContainerStatusResult> {
+  /** From memory only, verbose too (see ContainerInspection): the kubelet calls it constantly. */
+  async status(id: ContainerId, options: ContainerStatusOptions): Promise<ContainerStatusResult> {
     const record = this.store.get(id);
     if (!options.verbose) return { record, info: {} };
-    const container = await this.containerd.containers.get({ id }, { signal }).then(r => r.container).catch(() => undefined);
-    const task = await taskInfo(this.containerd, id, signal);
-    const info = {
-      sandboxID: record.metadata.sandboxId,
-      pid: task.pid,
-      // Not in containerd's container info; shown as its sandbox info shows it: a word, '' without a task.
-      processStatus: task.processStatus,
-      removing: this.store.operation(id) === 'removing',
-      snapshotKey: container?.snapshotKey ?? '',
-      snapshotter: container?.snapshotter ?? '',
-      runtimeType: container?.runtime?.name ?? '',
-      config: record.metadata.config,
-      runtimeSpec: container?.spec ? fromSpecAny(container.spec) : undefined,
-    };
-    return { record, info: { info: JSON.stringify(info, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) } };
+    return { record, info: { info: this.inspection.info(record) } };
   }
 
   list(filter?: cri.ContainerFilter): readonly ContainerRecord[] {
@@ -77,7 +66,9 @@ export class ContainerdContainerManager implements ContainerManager {
     const { container } = await this.containerd.containers.get({ id }, { signal });
     const spec = fromSpecAny(container!.spec!);
     spec.linux = { ...spec.linux, resources: { ...spec.linux?.resources, ...resources } };
-    await this.containerd.containers.update({ container: { id, spec: toSpecAny(spec) }, updateMask: ['spec'] }, { signal });
+    const specAny = toSpecAny(spec);
+    await this.containerd.containers.update({ container: { id, spec: specAny }, updateMask: ['spec'] }, { signal });
+    this.inspection.rememberSpec(id, Buffer.from(specAny.value).toString('utf8'));
     if (record.status.state === 'running') {
       await this.containerd.tasks.update({ containerId: id, resources: Any.fromPartial({ typeUrl: resourcesTypeUrl, value: Buffer.from(JSON.stringify(spec.linux.resources)) }) }, { signal });
     }

@@ -48,6 +48,7 @@ export * from './contracts/network-namespaces.js';
 export * from './containerd/containerd-runtime.js';
 export * from './containerd/task-control.js';
 export * from './containerd/process-status.js';
+export * from './containerd/verbose-info.js';
 export * from './containerd/json-any.js';
 export * from './config/snapshotter.js';
 export * from './oci/index.js';

@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { PortForwarder, SandboxManager, Startable } from '@crikit/core';
 import { ContainerdSandboxManager } from './containerd-sandbox-manager.js';
 import { NsenterPortForwarder } from './nsenter-port-forwarder.js';
+import { SandboxInspection } from './sandbox-inspection.js';
 import { SandboxRecovery } from './sandbox-recovery.js';
 import { SandboxRunner } from './sandbox-run.js';
 import { SandboxTeardown } from './sandbox-teardown.js';
@@ -12,6 +13,8 @@ export const sandboxModule = new ContainerModule(options => {
   options.bind(SandboxTeardown).toSelf().inSingletonScope();
   options.bind(ContainerdSandboxManager).toSelf().inSingletonScope();
   options.bind(SandboxManager).toService(ContainerdSandboxManager);
+  options.bind(SandboxInspection).toSelf().inSingletonScope();
+  options.bind(Startable).toService(SandboxInspection);
   options.bind(SandboxRecovery).toSelf().inSingletonScope();
   options.bind(Startable).toService(SandboxRecovery);
   options.bind(NsenterPortForwarder).toSelf().inSingletonScope();

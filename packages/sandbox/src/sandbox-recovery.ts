@@ -1,8 +1,9 @@
 import { inject, injectable } from 'inversify';
 import {
   ContainerdClient, ContainerdEventMonitor, CrikitKeys, deleteTask, getTask, isLive, Logger, parseJsonAny,
-  recoverSandboxRecord, RuntimeEventBus, SandboxStore, StartOrder, type SandboxId, type Startable, type TaskExit,
+  recoverSandboxRecord, RuntimeEventBus, SandboxStore, specJsonOf, StartOrder, type SandboxId, type Startable, type TaskExit,
 } from '@crikit/core';
+import { SandboxInspection } from './sandbox-inspection.js';
 import { SandboxTeardown } from './sandbox-teardown.js';
 
 /**
@@ -21,6 +22,7 @@ export class SandboxRecovery implements Startable {
     @inject(SandboxTeardown) private readonly teardown: SandboxTeardown,
     @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
     @inject(Logger) private readonly log: Logger,
+    @inject(SandboxInspection) private readonly inspection: SandboxInspection,
   ) {}
 
   private readonly onExit = (exit: TaskExit): void => {
@@ -47,6 +49,7 @@ export class SandboxRecovery implements Startable {
           : { ...status, state: 'notready', pid: 0, exitStatus: task?.exitStatus ?? status.exitStatus };
       }
       this.store.add({ metadata: record.metadata, status });
+      this.inspection.remember(c.id, { runtimeType: c.runtime?.name ?? '', specJson: specJsonOf(c.spec) });
     }
     this.log.info({ sandboxes: containers.length }, 'sandboxes recovered');
   }

@@ -10,6 +10,7 @@ import {
 } from '@crikit/core';
 import { FakeContainerd, FakeImageService, FakeNetworkNamespaces, FakePodNetwork, imageRecord, sandboxStoreWith } from '@crikit/core/testing';
 import { sandboxConfigSchema } from './sandbox-config.js';
+import { SandboxInspection } from './sandbox-inspection.js';
 import { SandboxRunner } from './sandbox-run.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crikit-sandbox-run-'));
@@ -41,9 +42,11 @@ function setup(n: number) {
   containerd.handle('tasks.wait', () => ({ exitStatus: 137 }));
   containerd.handle('tasks.delete', req => { tasks.delete(req.containerId); return {}; });
   const paths = { rootDir: path.join(root, `root-${n}`), stateDir: path.join(root, `state-${n}`) };
-  const runner = new SandboxRunner(store, images, network, netns, containerd, new RuntimeEventBus(silentLogger),
+  const bus = new RuntimeEventBus(silentLogger);
+  const runner = new SandboxRunner(store, images, network, netns, containerd, bus,
     sandboxConfigSchema.parse({ sandboxImage: 'registry.k8s.io/pause:3.10' }), paths,
-    runtimesConfigSchema.parse({ restrictOomScoreAdj: true }), cgroupConfigSchema.parse({}), 'overlayfs', silentLogger);
+    runtimesConfigSchema.parse({ restrictOomScoreAdj: true }), cgroupConfigSchema.parse({}), 'overlayfs', silentLogger,
+    new SandboxInspection(bus));
   const leftovers = async () => ({
     names: store.nameHolder(`web_default_uid-${n}_0`),
     netns: [...netns.pinned],

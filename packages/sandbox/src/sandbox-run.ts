@@ -10,6 +10,7 @@ import {
 } from '@crikit/core';
 import { checkSysctls } from './sysctl-policy.js';
 import { SandboxConfig } from './sandbox-config.js';
+import { SandboxInspection } from './sandbox-inspection.js';
 import { mountShm, removeSandboxFiles, removeSandboxState, writeSandboxFiles } from './sandbox-files.js';
 import { pauseSpec, type PauseSpecSettings } from './pause-spec.js';
 import { podRefOf } from './pod-ref.js';
@@ -36,6 +37,7 @@ export class SandboxRunner {
     @inject(CgroupConfig) private readonly cgroup: CgroupConfig,
     @inject(Snapshotter) private readonly snapshotter: string,
     @inject(Logger) private readonly log: Logger,
+    @inject(SandboxInspection) private readonly inspection: SandboxInspection,
   ) {}
 
   /** Runs a sandbox; see core's SandboxManager.run. */
@@ -109,6 +111,7 @@ export class SandboxRunner {
 
       const record: SandboxRecord = sandboxRecordOf(metadata, { ...status, pid });
       this.store.add(record);
+      this.inspection.remember(id, { runtimeType: containerdRuntime(handler).name, specJson: Buffer.from(spec.value).toString('utf8') });
       cleanup.clear();
       log.info({ ips, pid }, 'sandbox ready');
       this.bus.emit('sandbox:created', record);
