@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { inject, injectable } from 'inversify';
 import { cri } from '@crikit/api';
 import {
@@ -10,6 +9,7 @@ import {
   type ContainerCreateRequest, type ContainerId, type ContainerMetadata, type ImageRecord, type SandboxRecord, type UserDb,
 } from '@crikit/core';
 import { ContainerConfig } from './container-config.js';
+import { containerLogPath } from './container-log-path.js';
 import { ContainerInspection } from './container-inspection.js';
 import { HostFactsProvider } from './host-facts-provider.js';
 import { StatHostDevices } from './host-devices.js';
@@ -83,7 +83,7 @@ export class ContainerCreator {
           version: 1, id, name, sandboxId: sandbox.metadata.id, config,
           imageRef: image.status.repoDigests[0] ?? image.metadata.id,
           imageId: image.metadata.id,
-          logPath: sandbox.metadata.config.logDirectory && config.logPath ? path.join(sandbox.metadata.config.logDirectory, config.logPath) : '',
+          logPath: containerLogPath(sandbox.metadata.config.logDirectory, config.logPath),
           stopSignal: image.metadata.spec.config.StopSignal ?? '',
           createdAt: nowNs(),
           user: spec.process?.user ? { uid: spec.process.user.uid, gid: spec.process.user.gid, additionalGids: spec.process.user.additionalGids ?? [] } : undefined,

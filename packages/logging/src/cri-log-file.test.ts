@@ -60,4 +60,21 @@ describe('CriLogFile', () => {
     await fs.writeFile(blocker, '');
     await assert.rejects(CriLogFile.open(path.join(blocker, 'sub', '0.log'), silentLogger), UnavailableError);
   });
+
+  it('refuses a log path that is a symlink (opening, and reopening after rotation), writing nothing through it', async () => {
+    const victim = path.join(dir, 'victim');
+    await fs.writeFile(victim, 'host file\n');
+    const file = path.join(dir, 'link', '0.log');
+    await fs.mkdir(path.dirname(file));
+    await fs.symlink(victim, file);
+    await assert.rejects(CriLogFile.open(file, silentLogger), (e: Error) => e instanceof UnavailableError && e.message.includes(file));
+    const rotated = path.join(dir, 'link', '1.log');
+    const log = await CriLogFile.open(rotated, silentLogger);
+    await fs.rename(rotated, `${rotated}.1`);
+    await fs.symlink(victim, rotated);
+    await assert.rejects(log.reopen(), UnavailableError);
+    await log.write(Buffer.from('line\n'));
+    await log.close();
+    assert.equal(await fs.readFile(victim, 'utf8'), 'host file\n');
+  });
 });

@@ -5,6 +5,8 @@ import { UnavailableError, type Logger } from '@crikit/core';
 /** Mode of a new log file, as containerd creates it: the kubelet (root) reads it, log agents in the group may. */
 const LOG_FILE_MODE = 0o640;
 const LOG_DIR_MODE = 0o755;
+/** Append, create, and never through a symlink: a link planted at the log path must not redirect writes. */
+const LOG_OPEN_FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW;
 
 type QueueItem =
   | { readonly kind: 'data'; readonly data: Buffer; readonly done: () => void }
@@ -126,11 +128,11 @@ export class CriLogFile {
   }
 }
 
-/** Creates the log directory and opens the file for appending. */
+/** Creates the log directory and opens the file for appending; a symlink at `file` fails (ELOOP). */
 async function openLogFile(file: string): Promise<fs.FileHandle> {
   try {
     await fs.mkdir(path.dirname(file), { recursive: true, mode: LOG_DIR_MODE });
-    return await fs.open(file, 'a', LOG_FILE_MODE);
+    return await fs.open(file, LOG_OPEN_FLAGS, LOG_FILE_MODE);
   } catch (err) {
     throw new UnavailableError(`open log file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
   }

@@ -1,0 +1,81 @@
+// Hardening (issue 11) against real containerd, runc and CNI, through the CRI socket as a kubelet
+// drives it: racing calls on one container, huge timeouts, ExecSync with a background child, and
+// a log_path that tries to leave the pod's log directory.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { cri, type PartialMessage } from '@crikit/api';
+import { createRuntime, type CriRuntime } from '@crikit/server';
+import { criClient, type CriClient } from '../support/cri-client.js';
+import { stopRuntimeAndPods } from '../support/pod-cleanup.js';
+import { containerConfig, runContainer } from '../support/container-fixture.js';
+import { podTestEnv, type PodTestEnv } from '../support/pod-env.js';
+import { podConfig } from '../support/pod-fixture.js';
+import { testLogger } from '../support/test-logger.js';
+
+let env: PodTestEnv;
+let logDir: string;
+let runtime: CriRuntime;
+let c: CriClient;
+let pod: string;
+let podCfg: PartialMessage<cri.PodSandboxConfig>;
+
+before(async () => {
+  env = await podTestEnv(88);
+  logDir = path.join(env.dirs.dir, 'pod-logs');
+  runtime = createRuntime({ logger: testLogger(), config: env.config });
+  await runtime.start(AbortSignal.timeout(60_000));
+  c = criClient(runtime.socket);
+  await c.image.pullImage({ image: { image: env.busybox } });
+  podCfg = podConfig('hardening', { logDirectory: logDir });
+  pod = (await c.runtime.runPodSandbox({ config: podCfg })).podSandboxId;
+});
+after(async () => {
+  c?.close();
+  await stopRuntimeAndPods(runtime);
+  await env?.cleanup();
+});
+
+const config = (name: string, script: string, extra: PartialMessage<cri.ContainerConfig> = {}) => containerConfig(name, env.busybox, script, extra);
+const codeOf = (err: unknown) => (err as { code?: number }).code;
+
+test('two StartContainer at once: one starts it, the other gets FAILED_PRECONDITION, and it keeps running', async () => {
+  const { containerId } = await c.runtime.createContainer({ podSandboxId: pod, config: config('twice', 'exec sleep 1000'), sandboxConfig: podCfg });
+  const results = await Promise.allSettled([c.runtime.startContainer({ containerId }), c.runtime.startContainer({ containerId })]);
+  assert.equal(results.filter(r => r.status === 'fulfilled').length, 1, JSON.stringify(results.map(r => r.status)));
+  const lost = results.find(r => r.status === 'rejected') as PromiseRejectedResult;
+  assert.equal(codeOf(lost.reason), status.FAILED_PRECONDITION, String(lost.reason));
+  const s = (await c.runtime.containerStatus({ containerId })).status!;
+  assert.equal(s.state, cri.ContainerState.CONTAINER_RUNNING);
+  assert.equal(s.reason, '');
+  assert.equal((await c.runtime.execSync({ containerId, cmd: ['/bin/echo', 'alive'], timeout: 10n })).stdout.toString(), 'alive\n');
+  await c.runtime.removeContainer({ containerId });
+});
+
+test('StopContainer with a timeout beyond 2^31-1 ms sends the stop signal and waits, no SIGKILL', async () => {
+  const id = await runContainer(c, pod, podCfg, config('graceful', "trap 'exit 7' TERM; while true; do sleep 0.2; done"));
+  await c.runtime.stopContainer({ containerId: id, timeout: 10n ** 12n });
+  const s = (await c.runtime.containerStatus({ containerId: id })).status!;
+  assert.equal(s.state, cri.ContainerState.CONTAINER_EXITED);
+  assert.equal(s.exitCode, 7, 'the TERM trap ran; 137 would mean SIGKILL');
+  await c.runtime.removeContainer({ containerId: id });
+});
+
+test('ExecSync returns when its command exits although a background child keeps stdout open', async () => {
+  const id = await runContainer(c, pod, podCfg, config('background', 'exec sleep 1000'));
+  const reply = await c.runtime.execSync({ containerId: id, cmd: ['/bin/sh', '-c', 'echo started; sleep 1000 &'], timeout: 0n });
+  assert.equal(reply.stdout.toString(), 'started\n');
+  assert.equal(reply.exitCode, 0);
+  await c.runtime.removeContainer({ containerId: id });
+});
+
+test('a log_path climbing out of the pod log directory is INVALID_ARGUMENT; nothing is created', async () => {
+  const before = (await c.runtime.listContainers({})).containers.length;
+  await assert.rejects(
+    c.runtime.createContainer({ podSandboxId: pod, config: config('escape', 'exec sleep 1000', { logPath: '../../escape.log' }), sandboxConfig: podCfg }),
+    (err: unknown) => codeOf(err) === status.INVALID_ARGUMENT && String(err).includes('log_path'));
+  assert.equal((await c.runtime.listContainers({})).containers.length, before);
+  assert.equal(fs.existsSync(path.join(logDir, '..', '..', 'escape.log')), false);
+});
