@@ -18,6 +18,8 @@ export class ContainerExits implements Startable {
   readonly startOrder = StartOrder.events + 1;
   private readonly oomKilled = new Set<string>();
   private readonly recording = new Map<string, Promise<ContainerRecord | undefined>>();
+  /** Containers whose task this recorder deleted, so RemoveContainer need not (in memory: a restart forgets). */
+  private readonly deletedTasks = new Set<string>();
 
   constructor(
     @inject(ContainerdClient) private readonly containerd: ContainerdClient,
@@ -75,11 +77,22 @@ export class ContainerExits implements Startable {
       ...s, state: 'exited', pid: 0, exitCode, reason,
       finishedAt: exitedAt > 0n ? exitedAt : nowNs(),
     }));
-    await deleteTask(this.containerd, id, signal).catch(err => this.log.warn({ container: id, err }, 'delete exited task'));
+    await deleteTask(this.containerd, id, signal).then(
+      () => this.deletedTasks.add(id),
+      err => this.log.warn({ container: id, err }, 'delete exited task'),
+    );
     await this.persist(record, signal);
     this.log.info({ container: id, exitCode, reason }, 'container exited');
     this.bus.emit('container:exited', record, exitCode);
     return record;
+  }
+
+  /**
+   * Whether this recorder deleted the exited task of container `id`; answers true once, as RemoveContainer
+   * asks: a removal that fails after it and is retried deletes again (a missing task is no error).
+   */
+  takeDeletedTask(id: ContainerId): boolean {
+    return this.deletedTasks.delete(id);
   }
 
   /** Writes the container's status into its containerd container, so a restart sees it. */

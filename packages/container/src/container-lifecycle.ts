@@ -132,7 +132,8 @@ export class ContainerLifecycle {
   private async removeAll(record: ContainerRecord, signal: AbortSignal): Promise<void> {
     const id = record.metadata.id;
     if (record.status.state === 'running') await this.stop(id, 0, signal);
-    await deleteTask(this.containerd, id, signal);
+    // Once its exit is recorded the task is gone already: no second Delete (containerd's CRI makes none).
+    if (!this.exits.takeDeletedTask(id)) await deleteTask(this.containerd, id, signal);
     await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));
     await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal }));
     await this.logs.close(id, AbortSignal.timeout(5_000)).catch(() => undefined);
