@@ -63,10 +63,17 @@ export class ContainerdContainerStreams implements ContainerStreams {
       waitAbort.abort();
       pio.destroy();
       io.stdin?.unpipe();
-      await this.containerd.tasks.deleteProcess(call, { signal: AbortSignal.timeout(10_000) })
-        .catch(err => { if (!isNotFound(err)) this.log.warn({ container: id, execId, err }, 'delete exec process'); });
-      await this.io.removeProcess(id, execId);
+      // The process is gone (or never started): the client gets its status now, and containerd's
+      // record of the process and its FIFOs go in the background.
+      void this.removeProcess(id, execId);
     }
+  }
+
+  /** Deletes an exec process from containerd and removes its FIFOs; failures are logged. */
+  private async removeProcess(id: ContainerId, execId: string): Promise<void> {
+    await this.containerd.tasks.deleteProcess({ containerId: id, execId }, { signal: AbortSignal.timeout(10_000) })
+      .catch(err => { if (!isNotFound(err)) this.log.warn({ container: id, execId, err }, 'delete exec process'); });
+    await this.io.removeProcess(id, execId).catch(err => this.log.warn({ container: id, execId, err }, 'remove exec FIFOs'));
   }
 
   async attach(id: ContainerId, io: StreamingIo, signal: AbortSignal): Promise<void> {
