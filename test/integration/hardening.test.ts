@@ -79,3 +79,18 @@ test('a log_path climbing out of the pod log directory is INVALID_ARGUMENT; noth
   assert.equal((await c.runtime.listContainers({})).containers.length, before);
   assert.equal(fs.existsSync(path.join(logDir, '..', '..', 'escape.log')), false);
 });
+
+test('a RunPodSandbox retried after the kubelet gave up gets the first attempt\'s sandbox; one pod, one IP', async () => {
+  const cfg = podConfig('retried', { logDirectory: logDir });
+  // A deadline far shorter than a pod start: the first call gives up, its attempt goes on.
+  await assert.rejects(c.runtime.runPodSandbox({ config: cfg }, { timeoutMs: 100 }), (err: unknown) => codeOf(err) === status.DEADLINE_EXCEEDED);
+  const { podSandboxId } = await c.runtime.runPodSandbox({ config: cfg });
+  const again = await c.runtime.listPodSandbox({ filter: { labelSelector: cfg.labels ?? {} } });
+  const named = again.items.filter(p => p.metadata?.name === 'retried');
+  assert.deepEqual(named.map(p => p.id), [podSandboxId]);
+  const s = (await c.runtime.podSandboxStatus({ podSandboxId })).status!;
+  assert.equal(s.state, cri.PodSandboxState.SANDBOX_READY);
+  assert.match(s.network?.ip ?? '', /^10\.88\.88\./);
+  await c.runtime.stopPodSandbox({ podSandboxId });
+  await c.runtime.removePodSandbox({ podSandboxId });
+});

@@ -3,6 +3,7 @@ export * from './ids.js';
 export * from './logger.js';
 export * from './util/cleanup-stack.js';
 export * from './util/keyed-single-flight.js';
+export * from './util/joinable-attempts.js';
 export * from './util/subscribable.js';
 export * from './contracts/containerd-client.js';
 export * from './contracts/startable.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { cri } from '@crikit/api';
 import {
-  cgroupConfigSchema, NotFoundError, RuntimeEventBus, runtimesConfigSchema, silentLogger, UnavailableError, type SandboxStore,
+  AlreadyExistsError, CancelledError, cgroupConfigSchema, NotFoundError, RuntimeEventBus, runtimesConfigSchema, silentLogger, UnavailableError, type SandboxStore,
 } from '@crikit/core';
 import { FakeContainerd, FakeImageService, FakeNetworkNamespaces, FakePodNetwork, imageRecord, sandboxStoreWith } from '@crikit/core/testing';
 import { sandboxConfigSchema } from './sandbox-config.js';
@@ -109,4 +109,45 @@ test('the pause image is pulled and pinned when missing; a failed pull leaves no
   await assert.rejects(f.runner.run(request(9), AbortSignal.timeout(10_000)), NotFoundError);
   assert.deepEqual(await f.leftovers(), clean);
   assert.deepEqual(f.images.argsOf('pull')[0]?.slice(0, 2), ['registry.k8s.io/pause:3.10', { pin: true }]);
+});
+
+test('a retried RunPodSandbox whose first attempt is still running waits for it and returns its id', async () => {
+  const f = setup(20);
+  let release!: () => void;
+  const held = new Promise<void>(resolve => { release = resolve; });
+  f.containerd.handle('tasks.start', async () => { await held; return { pid: 4242 }; });
+  // The kubelet's deadline passes while the pause task is starting.
+  const kubelet = new AbortController();
+  const first = f.runner.run(request(20), kubelet.signal);
+  await new Promise(resolve => setTimeout(resolve, 50));
+  kubelet.abort();
+  await assert.rejects(first, CancelledError);
+  const retry = f.runner.run(request(20), AbortSignal.timeout(10_000));
+  const concurrent = f.runner.run(request(20), AbortSignal.timeout(10_000));
+  release();
+  const id = await retry;
+  assert.equal(await concurrent, id);
+  assert.equal(f.store.get(id).status.state, 'ready');
+  assert.equal(f.store.list().length, 1);
+  assert.equal(f.containerd.requestsTo('containers.create').length, 1, 'one attempt made one sandbox');
+});
+
+test('a retry joins an attempt that finished after its caller went away; a different request still gets ALREADY_EXISTS', async () => {
+  const f = setup(21);
+  let release!: () => void;
+  const held = new Promise<void>(resolve => { release = resolve; });
+  f.containerd.handle('tasks.start', async () => { await held; return { pid: 4242 }; });
+  const kubelet = new AbortController();
+  const first = f.runner.run(request(21), kubelet.signal);
+  await new Promise(resolve => setTimeout(resolve, 50));
+  kubelet.abort();
+  await assert.rejects(first, CancelledError);
+  release();
+  await new Promise(resolve => setTimeout(resolve, 50));
+  const other = request(21);
+  other.config!.labels = { changed: 'yes' };
+  await assert.rejects(f.runner.run(other, AbortSignal.timeout(10_000)), AlreadyExistsError);
+  const id = await f.runner.run(request(21), AbortSignal.timeout(10_000));
+  assert.equal(f.store.get(id).status.state, 'ready');
+  assert.equal(f.containerd.requestsTo('containers.create').length, 1);
 });

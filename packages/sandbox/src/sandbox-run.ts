@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'inversify';
 import { cri } from '@crikit/api';
 import {
-  nowNs, CgroupConfig, CleanupStack, ContainerdClient, containerdRuntime, CrikitKeys, destroyTask, encodeSandboxMetadata,
+  nowNs, CgroupConfig, CleanupStack, ContainerdClient, containerdRuntime, CrikitKeys, deadline, destroyTask, encodeSandboxMetadata,
   encodeSandboxStatus, ImageService, initialSandboxStatus, InvalidArgumentError, jsonAny, Logger, NetworkNamespaces,
-  PathsConfig, PodNetwork, readOwnOomScoreAdj, RuntimeEventBus, runtimeHandler, RuntimesConfig, sandboxName, sandboxPaths,
+  JoinableAttempts, PathsConfig, PodNetwork, readOwnOomScoreAdj, RuntimeEventBus, runtimeHandler, RuntimesConfig, sandboxName, sandboxPaths,
   sandboxRecordOf, SandboxStore, Snapshotter,
   type ImageRecord, type SandboxId, type SandboxMetadata, type SandboxRecord,
 } from '@crikit/core';
@@ -17,6 +17,13 @@ import { podRefOf } from './pod-ref.js';
 
 /** How long an undo step of a failed RunPodSandbox may take. */
 const rollbackMs = 60_000;
+/**
+ * How long one RunPodSandbox attempt may take. It runs under its own deadline, not the caller's:
+ * a kubelet that gives up retries, and the retry joins the attempt (see JoinableAttempts).
+ */
+const attemptTimeoutMs = 4 * 60_000;
+/** How long the sandbox of an attempt whose caller went away waits for the kubelet's retry. */
+const keepUncollectedMs = 10 * 60_000;
 
 /**
  * RunPodSandbox, step by step: each step pushes its undo, so a failure anywhere leaves nothing
@@ -24,6 +31,8 @@ const rollbackMs = 60_000;
  */
 @injectable()
 export class SandboxRunner {
+  private readonly attempts = new JoinableAttempts<SandboxId>(keepUncollectedMs);
+
   constructor(
     @inject(SandboxStore) private readonly store: SandboxStore,
     @inject(ImageService) private readonly images: ImageService,
@@ -40,8 +49,25 @@ export class SandboxRunner {
     @inject(SandboxInspection) private readonly inspection: SandboxInspection,
   ) {}
 
-  /** Runs a sandbox; see core's SandboxManager.run. */
+  /**
+   * Runs a sandbox; see core's SandboxManager.run. A retry of a request whose attempt is still
+   * running (or finished after its caller went away) waits for that attempt and returns its id.
+   */
   async run(request: cri.RunPodSandboxRequest, signal: AbortSignal): Promise<SandboxId> {
+    const meta = request.config?.metadata;
+    if (!meta?.name || !meta.namespace || !meta.uid) return this.attempt(request, signal);
+    const fingerprint = JSON.stringify(cri.RunPodSandboxRequest.toJSON(request));
+    return this.attempts.run(sandboxName(meta), fingerprint, async () => {
+      const limit = deadline([], attemptTimeoutMs);
+      try {
+        return await this.attempt(request, limit.signal);
+      } finally {
+        limit.dispose();
+      }
+    }, signal, `run pod sandbox ${meta.namespace}/${meta.name}`);
+  }
+
+  private async attempt(request: cri.RunPodSandboxRequest, signal: AbortSignal): Promise<SandboxId> {
     const config = request.config;
     const meta = config?.metadata;
     if (!config || !meta?.name || !meta.namespace || !meta.uid) {
