@@ -138,3 +138,22 @@ describe('HttpStreamingServer', () => {
     assert.deepEqual(closed.channels.get(0), ['P\u0000'], 'port 80 announced, then nothing until the idle timeout');
   });
 });
+
+describe('HttpStreamingServer and misbehaving clients', () => {
+  it('a WebSocket client sending a broken frame loses its session; the server serves the next one', async () => {
+    const { server, streams } = await started();
+    const url = new URL(server.getAttachUrl({ containerId: 'c1' as ContainerId, stdin: true, stdout: true, stderr: false, tty: false }));
+    const net = await import('node:net');
+    const socket = net.connect(Number(url.port), url.hostname);
+    await new Promise(r => socket.once('connect', r));
+    socket.write(`GET ${url.pathname} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n`
+      + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v4.channel.k8s.io\r\n\r\n');
+    await new Promise(r => socket.once('data', r));
+    // An unmasked client frame with a reserved opcode: a protocol error.
+    socket.write(Buffer.from([0x83, 0x00]));
+    await new Promise(r => socket.once('close', r));
+    streams.execResult = { stdout: 'still here', exitCode: 0 };
+    const { channels } = await wsSession(server.getExecUrl(exec()), ['v4.channel.k8s.io']);
+    assert.deepEqual(channels.get(1), ['', 'still here']);
+  });
+});

@@ -122,6 +122,8 @@ export class HttpStreamingServer implements StreamingServer, Startable {
     wss.handleUpgrade(req, socket, head, ws => {
       // ws clears the socket's timeout when it takes the socket over: set the idle timeout again.
       this.idleTimeout(socket);
+      // A client breaking the protocol (a bad frame, a message too large) ends its own session only.
+      ws.on('error', err => { this.log.info({ err }, 'websocket stream failed'); ws.terminate(); });
       if (pending.kind === 'portforward') {
         const query = new URL(req.url ?? '/', 'http://x').searchParams.getAll('port').map(Number);
         const ports = query.length > 0 ? query : pending.request.port;
