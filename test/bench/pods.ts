@@ -4,6 +4,10 @@
 //
 //   node test/dist/bench/pods.js [--pods N] [--concurrent N] [--rounds R]
 //                                [--cpu-prof-dir DIR] [--log-level LEVEL] [--crikit-log FILE]      (needs root)
+//                                [--verbose-status]
+//
+// `--verbose-status` asks PodSandboxStatus for its verbose `info`, as `crictl inspectp` and independent CRI
+// benchmark clients do.
 //
 // Scenarios, each on both sides:
 //  - sequential: N pods (30) one at a time, each run → status → stop → remove, as a kubelet does one pod's life,
@@ -51,6 +55,8 @@ interface PodSide {
   readonly podsRemoved: () => void;
   /** The benchmark's deadline or interrupt: no new call starts once it fired. */
   readonly signal: AbortSignal;
+  /** Whether PodSandboxStatus asks for the verbose `info`. */
+  readonly verboseStatus: boolean;
 }
 
 interface Options {
@@ -61,6 +67,8 @@ interface Options {
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   /** Where to write crikitd's last log lines (up to 2,000) at the end. */
   readonly crikitLog: string | undefined;
+  /** Whether PodSandboxStatus asks for the verbose `info`. */
+  readonly verboseStatus: boolean;
 }
 
 function options(): Options {
@@ -68,6 +76,7 @@ function options(): Options {
     options: {
       pods: { type: 'string' }, concurrent: { type: 'string' }, rounds: { type: 'string' },
       'cpu-prof-dir': { type: 'string' }, 'log-level': { type: 'string' }, 'crikit-log': { type: 'string' },
+      'verbose-status': { type: 'boolean' },
     },
   });
   const int = (name: string, raw: string | undefined, dflt: number): number => {
@@ -84,6 +93,7 @@ function options(): Options {
     cpuProfDir: values['cpu-prof-dir'],
     logLevel: logLevel as Options['logLevel'],
     crikitLog: values['crikit-log'],
+    verboseStatus: values['verbose-status'] ?? false,
   };
 }
 
@@ -133,9 +143,9 @@ async function runPod(ps: PodSide, name: string): Promise<{ id: string; ms: numb
   return { id: value.podSandboxId, ms };
 }
 
-/** PodSandboxStatus (not verbose, as the kubelet asks), checked: READY, with an IP in the side's subnet. */
+/** PodSandboxStatus (not verbose, as the kubelet asks, unless --verbose-status), checked: READY, with an IP in the side's subnet. */
 async function statusPod(ps: PodSide, id: string, name: string): Promise<number> {
-  const { value, ms } = await timed(ps, 'status', name, () => ps.side.client.runtime.podSandboxStatus({ podSandboxId: id }, { timeoutMs: rpcTimeoutMs }));
+  const { value, ms } = await timed(ps, 'status', name, () => ps.side.client.runtime.podSandboxStatus({ podSandboxId: id, verbose: ps.verboseStatus }, { timeoutMs: rpcTimeoutMs }));
   const state = value.status?.state;
   const ip = value.status?.network?.ip ?? '';
   if (state !== cri.PodSandboxState.SANDBOX_READY) {
@@ -252,7 +262,7 @@ async function main(signal: AbortSignal): Promise<void> {
     // Runs before the side stops: a failed run must not leave pods (pause processes, shims, netns) behind.
     sideDirs.push(side.dir);
     const podsRemoved = teardown.add(`remove pods on ${name}`, () => removeAllPods(side), () => {});
-    return { name, side, network, samples: emptySamples(), podsRemoved, signal };
+    return { name, side, network, samples: emptySamples(), podsRemoved, signal, verboseStatus: opts.verboseStatus };
   };
   const sides = {} as Record<SideName, PodSide>;
   for (const name of sideNames) {
