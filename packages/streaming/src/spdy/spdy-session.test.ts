@@ -80,3 +80,15 @@ it('answers the peer\'s PING, refuses a stream id going backwards, and closes af
   await closed;
   assert.equal(session.isClosed, true);
 });
+
+it('a peer sending frames it cannot have (another SPDY version, a corrupt header block) gets GOAWAY and the connection closes', async () => {
+  for (const bad of [Buffer.from([0x80, 0x02, 0, 6, 0, 0, 0, 4, 0, 0, 0, 1]), Buffer.from([0x80, 0x03, 0, 1, 0, 0, 0, 14, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4])]) {
+    const [mine, theirs] = await pair();
+    const session = new SpdySession(mine, 'server');
+    const peer = rawPeer(theirs);
+    const closed = new Promise<void>(r => session.once('close', () => r()));
+    peer.send(bad);
+    await peer.until(f => f.some(x => x.type === 'goAway' && x.status === 1));
+    await closed;
+  }
+});

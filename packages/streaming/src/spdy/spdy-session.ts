@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
-import { SpdyFrameReader, SpdyFrameWriter, SpdyProtocolError, RstStatus, settingsInitialWindowSize, type SpdyFrame } from './spdy-frames.js';
+import { SpdyFrameReader, SpdyFrameWriter, RstStatus, settingsInitialWindowSize, type SpdyFrame } from './spdy-frames.js';
 import { SpdyHeaderCompressor, SpdyHeaderDecompressor, type SpdyHeaders } from './spdy-header-codec.js';
 import { SpdyStream, type SpdyStreamHost } from './spdy-stream.js';
 
@@ -167,18 +167,14 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Spdy
   }
 
   private onData(chunk: Buffer): void {
-    let frames: SpdyFrame[];
     try {
-      frames = this.reader.push(chunk);
-    } catch (err) {
-      if (err instanceof SpdyProtocolError) {
-        this.write(this.writer.goAway(this.lastPeerStreamId, 1));
-        this.socket.end();
-        return;
-      }
-      throw err;
+      for (const frame of this.reader.push(chunk)) this.handle(frame);
+    } catch {
+      // A frame we cannot read (or handle) ends the session, never the process.
+      this.write(this.writer.goAway(this.lastPeerStreamId, 1));
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1_000).unref();
     }
-    for (const frame of frames) this.handle(frame);
   }
 
   private handle(frame: SpdyFrame): void {
