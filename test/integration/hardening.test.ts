@@ -94,3 +94,16 @@ test('a RunPodSandbox retried after the kubelet gave up gets the first attempt\'
   await c.runtime.stopPodSandbox({ podSandboxId });
   await c.runtime.removePodSandbox({ podSandboxId });
 });
+
+test('a CreateContainer retried after the kubelet gave up gets the first attempt\'s container; one container', async () => {
+  const cfg = config('retried-ctr', 'exec sleep 1000');
+  // Shorter than a create: the call gives up (on either side), the attempt goes on if it began.
+  await c.runtime.createContainer({ podSandboxId: pod, config: cfg, sandboxConfig: podCfg }, { timeoutMs: 15 }).catch(err => {
+    assert.equal(codeOf(err), status.DEADLINE_EXCEEDED, String(err));
+  });
+  const { containerId } = await c.runtime.createContainer({ podSandboxId: pod, config: cfg, sandboxConfig: podCfg });
+  const named = (await c.runtime.listContainers({})).containers.filter(x => x.metadata?.name === 'retried-ctr');
+  assert.deepEqual(named.map(x => x.id), [containerId]);
+  await c.runtime.startContainer({ containerId });
+  await c.runtime.removeContainer({ containerId });
+});

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'inversify';
 import { cri } from '@crikit/api';
 import {
-  nowNs, CleanupStack, containerName, deadline, containerdRuntime, ContainerdClient, ContainerStore, containerRecordOf, CrikitKeys,
+  nowNs, CleanupStack, containerName, deadline, JoinableAttempts, containerdRuntime, ContainerdClient, ContainerStore, containerRecordOf, CrikitKeys,
   encodeContainerMetadata, encodeContainerStatus, FailedPreconditionError, ImageLookup, initialContainerStatus,
   InvalidArgumentError, jsonAny, loadLocalhostSeccompProfile, Logger, PathsConfig, RuntimeEventBus, RuntimeFeatures, runtimeHandler,
   RuntimesConfig, sandboxPaths, SandboxStore, Snapshotter, toSpecAny, CgroupConfig, withLease,
@@ -21,6 +21,13 @@ import { containerSeccompProfilePath } from './spec/container-security.js';
 const rollbackMs = 60_000;
 /** How long reading an image's /etc/passwd and /etc/group (mount, read, unmount) may take. */
 const userDbTimeoutMs = 30_000;
+/**
+ * How long one CreateContainer attempt may take. It runs under its own deadline, not the
+ * caller's: a kubelet that gives up retries, and the retry joins the attempt (JoinableAttempts).
+ */
+const attemptTimeoutMs = 4 * 60_000;
+/** How long the container of an attempt whose caller went away waits for the kubelet's retry. */
+const keepUncollectedMs = 10 * 60_000;
 
 /**
  * CreateContainer: the rootfs snapshot from the image, the OCI spec from image + CRI config +
@@ -34,6 +41,7 @@ export class ContainerCreator {
    * so the rootfs is mounted to read them only for the first container of each image.
    */
   private readonly userDbs = new Map<string, Promise<UserDb>>();
+  private readonly attempts = new JoinableAttempts<ContainerId>(keepUncollectedMs);
 
   constructor(
     @inject(ContainerStore) private readonly store: ContainerStore,
@@ -52,8 +60,26 @@ export class ContainerCreator {
     @inject(ContainerInspection) private readonly inspection: ContainerInspection,
   ) {}
 
-  /** Creates a container; see core's ContainerManager.create. */
+  /**
+   * Creates a container; see core's ContainerManager.create. A retry of a request whose attempt
+   * is still running (or finished after its caller went away) waits for it and returns its id.
+   */
   async create(request: ContainerCreateRequest, signal: AbortSignal): Promise<ContainerId> {
+    const meta = request.config.metadata;
+    if (!meta?.name) return this.attempt(request, signal);
+    const key = `${request.sandboxId}/${meta.name}/${meta.attempt}`;
+    const fingerprint = JSON.stringify({ sandboxId: request.sandboxId, config: cri.ContainerConfig.toJSON(request.config) });
+    return this.attempts.run(key, fingerprint, async () => {
+      const limit = deadline([], attemptTimeoutMs);
+      try {
+        return await this.attempt(request, limit.signal);
+      } finally {
+        limit.dispose();
+      }
+    }, signal, `create container ${meta.name}`);
+  }
+
+  private async attempt(request: ContainerCreateRequest, signal: AbortSignal): Promise<ContainerId> {
     const config = request.config;
     if (!config.metadata?.name) throw new InvalidArgumentError('create container: config.metadata.name is required');
     if (!config.image?.image) throw new InvalidArgumentError(`create container ${config.metadata.name}: config.image.image is required`);
