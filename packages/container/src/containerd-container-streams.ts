@@ -32,11 +32,18 @@ export class ContainerdContainerStreams implements ContainerStreams {
     const what = `exec in container ${record.metadata.name}`;
     if (cmd.length === 0) throw new InvalidArgumentError(`${what}: cmd is empty`);
     if (record.status.state !== 'running') throw new FailedPreconditionError(`${what}: the container is ${record.status.state}, not running`);
-    const { container } = await this.containerd.containers.get({ id }, { signal });
-    const processSpec = { ...fromSpecAny(container!.spec!).process!, args: [...cmd], terminal: io.tty };
     const execId = randomBytes(16).toString('hex');
     const call = { containerId: id, execId };
-    const pio = await this.io.open(id, execId, { tty: io.tty, stdin: Boolean(io.stdin) });
+    // The spec and the FIFOs are independent: fetch the one while the other is made.
+    const opening = this.io.open(id, execId, { tty: io.tty, stdin: Boolean(io.stdin) });
+    opening.catch(() => undefined);
+    const fetched = await this.containerd.containers.get({ id }, { signal }).catch(async err => {
+      await opening.then(p => p.destroy(), () => undefined);
+      await this.io.removeProcess(id, execId);
+      throw err;
+    });
+    const processSpec = { ...fromSpecAny(fetched.container!.spec!).process!, args: [...cmd], terminal: io.tty };
+    const pio = await opening;
     const drained = Promise.all([copyOut(pio.output.stdout, io.stdout), copyOut(pio.output.stderr, io.tty ? io.stdout : io.stderr)]);
     const waitAbort = new AbortController();
     let started = false;
