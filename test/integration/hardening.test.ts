@@ -107,3 +107,17 @@ test('a CreateContainer retried after the kubelet gave up gets the first attempt
   await c.runtime.startContainer({ containerId });
   await c.runtime.removeContainer({ containerId });
 });
+
+test('StopPodSandbox racing RemovePodSandbox: each succeeds or is refused FAILED_PRECONDITION; a retried remove leaves no pod, no netns', async () => {
+  const cfg = podConfig('raced', { logDirectory: logDir });
+  const { podSandboxId } = await c.runtime.runPodSandbox({ config: cfg });
+  const netns = (await c.runtime.podSandboxStatus({ podSandboxId, verbose: true })).info.info ?? '';
+  const netnsPath = (JSON.parse(netns) as { netNamespacePath?: string }).netNamespacePath ?? '';
+  assert.ok(netnsPath !== '' && fs.existsSync(netnsPath), `netns ${netnsPath}`);
+  const results = await Promise.allSettled([c.runtime.stopPodSandbox({ podSandboxId }), c.runtime.removePodSandbox({ podSandboxId })]);
+  for (const r of results) if (r.status === 'rejected') assert.equal(codeOf(r.reason), status.FAILED_PRECONDITION, String(r.reason));
+  // The kubelet retries what was refused.
+  await c.runtime.removePodSandbox({ podSandboxId });
+  assert.equal((await c.runtime.listPodSandbox({})).items.some(p => p.id === podSandboxId), false);
+  assert.equal(fs.existsSync(netnsPath), false);
+});
