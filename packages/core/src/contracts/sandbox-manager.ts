@@ -53,7 +53,6 @@ export interface SandboxManager {
   /**
    * The sandbox's record, plus verbose info when asked.
    * @throws NotFoundError when the id is not stored
-   * @throws UnavailableError when verbose info needs containerd and it cannot be reached
    */
   status(id: SandboxId, options: SandboxStatusOptions, signal: AbortSignal): Promise<SandboxStatusResult>;
 
