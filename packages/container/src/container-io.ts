@@ -3,7 +3,7 @@ import path from 'node:path';
 import { inject, injectable } from 'inversify';
 import { PathsConfig, type ContainerOutput } from '@crikit/core';
 import type { Readable, Writable } from 'node:stream';
-import { makeFifos, openFifoReader, openFifoWriter } from './fifo.js';
+import { FifoPool, openFifoReader, openFifoWriter } from './fifo.js';
 
 /** The stdio of one process: the FIFO paths containerd's shim writes to, and our read sides. */
 export interface ProcessIo {
@@ -22,7 +22,11 @@ export interface ProcessIo {
  */
 @injectable()
 export class ContainerIo {
-  constructor(@inject(PathsConfig) private readonly paths: PathsConfig) {}
+  private readonly fifos: FifoPool;
+
+  constructor(@inject(PathsConfig) private readonly paths: PathsConfig) {
+    this.fifos = new FifoPool(path.join(paths.stateDir, 'fifo-pool'));
+  }
 
   /** The directory of container `id`'s FIFOs. */
   dir(id: string): string {
@@ -41,7 +45,7 @@ export class ContainerIo {
     const stderr = options.tty ? '' : path.join(dir, `${processId}-stderr`);
     const stdin = options.stdin ? path.join(dir, `${processId}-stdin`) : '';
     const paths = [stdout, stderr].filter(Boolean);
-    await makeFifos([...paths, stdin].filter(Boolean));
+    await this.fifos.make([...paths, stdin].filter(Boolean));
     const readers: Readable[] = paths.map(openFifoReader);
     const input = stdin ? openFifoWriter(stdin) : undefined;
     input?.on('error', () => input.destroy());
