@@ -15,7 +15,7 @@ import { StreamingConfig } from './streaming-config.js';
 import { serveSpdyPortForward } from './spdy/spdy-port-forward.js';
 import { serveSpdyRemoteCommand } from './spdy/spdy-remote-command.js';
 import { SpdySession } from './spdy/spdy-session.js';
-import { acceptSpdy, negotiate, offeredProtocols, protocolHeader, refuse } from './spdy/spdy-upgrade.js';
+import { acceptSpdy, negotiate, offeredProtocols, refuse } from './spdy/spdy-upgrade.js';
 import { serveWsPortForward, wsPortForwardProtocols } from './ws/ws-port-forward.js';
 import { serveWsRemoteCommand, wsRemoteCommandProtocols } from './ws/ws-remote-command.js';
 
@@ -187,4 +187,3 @@ function checkStreams(kind: string, r: RequestedStreams): void {
   if (r.tty && r.stderr) throw new InvalidArgumentError(`${kind}: tty and stderr cannot both be true`);
 }
 
-export { protocolHeader };

@@ -15,7 +15,8 @@ const resizeChannel = 4;
 
 /**
  * Serves one exec or attach over an accepted WebSocket: channels 0 stdin, 1 stdout, 2 stderr,
- * 3 error, 4 resize; the connection closes when the command ends. `signal` fires when the client goes.
+ * 3 error, 4 resize; the connection closes when the command ends, and the command is cancelled
+ * when the client goes first.
  */
 export async function serveWsRemoteCommand(ws: WebSocket, pending: RemoteCommandRequest, streams: ContainerStreams, log: Logger): Promise<void> {
   const protocol = ws.protocol;
