@@ -128,6 +128,18 @@ for (const transport of transports) {
       await c.runtime.removeContainer({ containerId: id });
     });
 
+    test('attach with a TTY: the shell sees the size the client sends', async () => {
+      const id = await run(`tty-${transport}`, 'exec /bin/sh', { stdin: true, tty: true });
+      const { url } = await c.runtime.attach({ containerId: id, stdin: true, stdout: true, tty: true });
+      const session = await connect(url, { transport, stdin: true, stdout: true, tty: true });
+      session.resize(77, 21);
+      // The resize and the typed line take different paths (ResizePty, the stdin FIFO): the shell polls.
+      session.writeStdin('i=0; while [ "$(busybox stty size)" != "21 77" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; echo "rows cols: $(busybox stty size)"\n');
+      await waitForOutput(session.stdout, 'rows cols: 21 77');
+      session.kill();
+      await c.runtime.removeContainer({ containerId: id });
+    });
+
     test('a URL works once: used again it gets 404 and nothing runs', async () => {
       const url = await execUrl(shell, ['/bin/sh', '-c', `echo ran >> /tmp/ran-${transport}`], {});
       await collectSession(await connect(url, { transport, stdout: true }));
