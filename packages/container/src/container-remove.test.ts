@@ -4,31 +4,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
 import { ContainerdEventMonitor, NotFoundError, RuntimeEventBus, silentLogger, UnavailableError, type ContainerRecord } from '@crikit/core';
 import { containerRecord, containerStoreWith, FakeContainerd, FakeLogWriter, sandboxRecord, sandboxStoreWith } from '@crikit/core/testing';
 import { AttachHub } from './attach-hub.js';
 import { ContainerExits } from './container-exits.js';
-import { ContainerIo, type ProcessIo } from './container-io.js';
 import { ContainerLifecycle } from './container-lifecycle.js';
+import { MemoryIo } from './memory-io-fixtures.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crikit-remove-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
-/** ContainerIo with in-memory streams instead of FIFOs; `endAll` is the shim closing them (the task exited). */
-class MemoryIo extends ContainerIo {
-  private readonly streams: PassThrough[] = [];
-  override async open(): Promise<ProcessIo> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    this.streams.push(stdout, stderr);
-    return { paths: { stdin: '', stdout: 'stdout', stderr: 'stderr' }, output: { stdout, stderr }, destroy: () => { stdout.destroy(); stderr.destroy(); } };
-  }
-  endAll(): void {
-    for (const s of this.streams) s.end();
-  }
-}
 
 /** A container in a ready pod, on a fake containerd whose tasks behave; `failDeletes` makes that many task Deletes fail. */
 async function setup(n: number, make: (pod: ReturnType<typeof sandboxRecord>) => ContainerRecord = pod => containerRecord({}, pod)) {
