@@ -5,10 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { silentLogger, toSpecAny } from '@crikit/core';
+import { RuntimeEventBus, silentLogger, toSpecAny } from '@crikit/core';
 import { containerRecord, containerStoreWith, FakeContainerd } from '@crikit/core/testing';
 import { containerConfigSchema } from './container-config.js';
 import { ContainerExec, execSyncReplyMaxBytes, fitExecSyncReply } from './container-exec.js';
+import { ContainerInspection } from './container-inspection.js';
 import { ContainerIo } from './container-io.js';
 import { openFifoWriter } from './fifo.js';
 
@@ -31,8 +32,11 @@ async function setup(n: number, run: Process) {
   containerd.handle('tasks.wait', async () => { await exit; return { exitStatus: 0 }; });
   containerd.handle('tasks.deleteProcess', () => ({}));
   const io = new ContainerIo({ rootDir: path.join(root, `root-${n}`), stateDir: path.join(root, `state-${n}`) } as never);
-  const exec = new ContainerExec(containerStoreWith([record]), containerd, io, containerConfigSchema.parse({}), silentLogger);
-  return { exec, id };
+  const store = containerStoreWith([record]);
+  // Nothing remembered: the spec comes from containerd, as for a container whose spec was unreadable.
+  const inspection = new ContainerInspection(store, new RuntimeEventBus(silentLogger));
+  const exec = new ContainerExec(store, containerd, io, containerConfigSchema.parse({}), inspection, silentLogger);
+  return { exec, id, containerd, inspection };
 }
 
 /** Fails instead of hanging. */
@@ -74,6 +78,18 @@ test('ExecSync output over the gRPC message limit is cut so the reply fits, both
   assert.ok(reply.stdout.length + reply.stderr.length <= execSyncReplyMaxBytes, `${reply.stdout.length} + ${reply.stderr.length} bytes`);
   assert.ok(reply.stdout.length >= execSyncReplyMaxBytes / 2 - 1 && reply.stderr.length >= execSyncReplyMaxBytes / 2 - 1);
   assert.ok(reply.stdout.every(b => b === 0x6f) && reply.stderr.every(b => b === 0x65));
+});
+
+test('ExecSync takes the process from the spec kept in memory, with no containerd container Get', async () => {
+  const f = await setup(3, async paths => { await Promise.all([write(paths.stdout, 'ok'), write(paths.stderr, '')]); });
+  const spec = { ociVersion: '1.0.2', process: { args: ['sh'], cwd: '/work', user: { uid: 7, gid: 7 }, env: ['A=1'] } };
+  f.inspection.remember(f.id, { runtimeType: 'io.containerd.runc.v2', snapshotter: 'overlayfs', snapshotKey: f.id, specJson: JSON.stringify(spec) });
+  const gets = f.containerd.requestsTo('containers.get').length;
+  const reply = await withinSeconds(f.exec.execSync(f.id, ['id', '-u'], 0, AbortSignal.timeout(30_000)), 20);
+  assert.equal(reply.stdout.toString(), 'ok');
+  assert.equal(f.containerd.requestsTo('containers.get').length, gets);
+  const sent = f.containerd.requestsTo('tasks.exec')[0]!;
+  assert.deepEqual(JSON.parse(Buffer.from(sent.spec!.value).toString()), { ...spec.process, args: ['id', '-u'], terminal: false });
 });
 
 test('fitExecSyncReply gives what one stream leaves unused to the other', () => {

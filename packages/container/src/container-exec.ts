@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { inject, injectable } from 'inversify';
-import { Any } from '@crikit/api';
 import {
-  ContainerdClient, ContainerStore, deadline, DeadlineExceededError, FailedPreconditionError, fromSpecAny, InvalidArgumentError,
-  isNotFound, killTask, Logger, Signals, type ContainerId, type ExecSyncResult,
+  ContainerdClient, ContainerStore, deadline, DeadlineExceededError, isNotFound, killTask, Logger, Signals,
+  type ContainerId, type ExecSyncResult,
 } from '@crikit/core';
 import { ContainerConfig } from './container-config.js';
+import { ContainerInspection } from './container-inspection.js';
 import { ContainerIo } from './container-io.js';
-
-const processTypeUrl = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
+import { execProcessAny, execTarget } from './exec-process.js';
 /**
  * How long ExecSync keeps reading output after the process exited. A child it left in the
  * background can hold the output FIFOs open forever; after this, what was read is the answer.
@@ -29,25 +28,21 @@ export class ContainerExec {
     @inject(ContainerdClient) private readonly containerd: ContainerdClient,
     @inject(ContainerIo) private readonly io: ContainerIo,
     @inject(ContainerConfig) private readonly config: ContainerConfig,
+    @inject(ContainerInspection) private readonly inspection: ContainerInspection,
     @inject(Logger) private readonly log: Logger,
   ) {}
 
   /** Runs `cmd`; see core's ContainerManager.execSync. */
   async execSync(id: ContainerId, cmd: readonly string[], timeoutSeconds: number, signal: AbortSignal): Promise<ExecSyncResult> {
-    const record = this.store.get(id);
-    const what = `exec in container ${record.metadata.name}`;
-    if (cmd.length === 0) throw new InvalidArgumentError(`${what}: cmd is empty`);
-    if (record.status.state !== 'running') throw new FailedPreconditionError(`${what}: the container is ${record.status.state}, not running`);
-    const { container } = await this.containerd.containers.get({ id }, { signal });
-    const processSpec = { ...fromSpecAny(container!.spec!).process!, args: [...cmd], terminal: false };
+    const { what } = execTarget(this.store, id, cmd);
+    const spec = await execProcessAny(this.inspection, this.containerd, id, cmd, false, signal);
     const execId = randomBytes(16).toString('hex');
     const io = await this.io.open(id, execId, { tty: false });
     const stdout = collect(io.output.stdout!, this.config.execSyncMaxOutputBytes);
     const stderr = collect(io.output.stderr!, this.config.execSyncMaxOutputBytes);
     const call = { containerId: id, execId };
     try {
-      await this.containerd.tasks.exec({ ...call, stdin: '', stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: false,
-        spec: Any.fromPartial({ typeUrl: processTypeUrl, value: Buffer.from(JSON.stringify(processSpec)) }) }, { signal });
+      await this.containerd.tasks.exec({ ...call, stdin: '', stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: false, spec }, { signal });
       // CRI: a timeout of 0 means none.
       const limit = deadline(signal, timeoutSeconds > 0 ? timeoutSeconds * 1000 : 2 ** 31 - 1);
       const waiting = this.containerd.tasks.wait(call, { signal: limit.signal });

@@ -55,6 +55,11 @@ export class ContainerInspection implements Startable {
     this.facts.set(id, facts);
   }
 
+  /** The OCI spec's JSON text of container `id` as containerd holds it; undefined if not known. */
+  specJson(id: string): string | undefined {
+    return this.facts.get(id)?.specJson;
+  }
+
   /** Keeps the spec UpdateContainerResources wrote. */
   rememberSpec(id: string, specJson: string): void {
     const facts = this.facts.get(id);

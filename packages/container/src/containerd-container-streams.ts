@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { inject, injectable } from 'inversify';
-import { Any } from '@crikit/api';
 import {
-  abortError, ContainerdClient, ContainerStore, FailedPreconditionError, fromSpecAny, InvalidArgumentError, isNotFound, killTask,
+  abortError, ContainerdClient, ContainerStore, FailedPreconditionError, isNotFound, killTask,
   Logger, Signals, type ContainerId, type ContainerStreams, type StreamingIo, type TerminalSize,
 } from '@crikit/core';
 import { AttachHub } from './attach-hub.js';
+import { ContainerInspection } from './container-inspection.js';
 import { ContainerIo } from './container-io.js';
+import { execProcessAny, execTarget } from './exec-process.js';
 
-const processTypeUrl = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
 /** After an exec exits, how long its output may take to drain before the FIFOs are closed anyway. */
 const drainTimeoutMs = 5_000;
 
@@ -24,25 +24,22 @@ export class ContainerdContainerStreams implements ContainerStreams {
     @inject(ContainerdClient) private readonly containerd: ContainerdClient,
     @inject(ContainerIo) private readonly io: ContainerIo,
     @inject(AttachHub) private readonly hub: AttachHub,
+    @inject(ContainerInspection) private readonly inspection: ContainerInspection,
     @inject(Logger) private readonly log: Logger,
   ) {}
 
   async exec(id: ContainerId, cmd: readonly string[], io: StreamingIo, signal: AbortSignal): Promise<number> {
-    const record = this.store.get(id);
-    const what = `exec in container ${record.metadata.name}`;
-    if (cmd.length === 0) throw new InvalidArgumentError(`${what}: cmd is empty`);
-    if (record.status.state !== 'running') throw new FailedPreconditionError(`${what}: the container is ${record.status.state}, not running`);
+    const { what } = execTarget(this.store, id, cmd);
     const execId = randomBytes(16).toString('hex');
     const call = { containerId: id, execId };
-    // The spec and the FIFOs are independent: fetch the one while the other is made.
+    // The spec and the FIFOs are independent: read the one while the other is made.
     const opening = this.io.open(id, execId, { tty: io.tty, stdin: Boolean(io.stdin) });
     opening.catch(() => undefined);
-    const fetched = await this.containerd.containers.get({ id }, { signal }).catch(async err => {
+    const spec = await execProcessAny(this.inspection, this.containerd, id, cmd, io.tty, signal).catch(async err => {
       await opening.then(p => p.destroy(), () => undefined);
       await this.io.removeProcess(id, execId);
       throw err;
     });
-    const processSpec = { ...fromSpecAny(fetched.container!.spec!).process!, args: [...cmd], terminal: io.tty };
     const pio = await opening;
     const drained = Promise.all([copyOut(pio.output.stdout, io.stdout), copyOut(pio.output.stderr, io.tty ? io.stdout : io.stderr)]);
     const waitAbort = new AbortController();
@@ -52,8 +49,7 @@ export class ContainerdContainerStreams implements ContainerStreams {
     };
     signal.addEventListener('abort', kill, { once: true });
     try {
-      await this.containerd.tasks.exec({ ...call, stdin: pio.paths.stdin, stdout: pio.paths.stdout, stderr: pio.paths.stderr, terminal: io.tty,
-        spec: Any.fromPartial({ typeUrl: processTypeUrl, value: Buffer.from(JSON.stringify(processSpec)) }) }, { signal });
+      await this.containerd.tasks.exec({ ...call, stdin: pio.paths.stdin, stdout: pio.paths.stdout, stderr: pio.paths.stderr, terminal: io.tty, spec }, { signal });
       const waiting = this.containerd.tasks.wait(call, { signal: waitAbort.signal });
       waiting.catch(() => undefined);
       await this.containerd.tasks.start(call, { signal });

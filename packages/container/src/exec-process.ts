@@ -1,0 +1,39 @@
+import { Any } from '@crikit/api';
+import {
+  FailedPreconditionError, fromSpecAny, InvalidArgumentError,
+  type ContainerdClient, type ContainerId, type ContainerRecord, type ContainerStore,
+} from '@crikit/core';
+import type { ContainerInspection } from './container-inspection.js';
+
+const processTypeUrl = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
+
+/**
+ * The container an exec (ExecSync or a streaming exec) runs in, and the words its errors start with.
+ * @throws NotFoundError for an unknown id
+ * @throws InvalidArgumentError for an empty `cmd`
+ * @throws FailedPreconditionError when the container is not running
+ */
+export function execTarget(store: ContainerStore, id: ContainerId, cmd: readonly string[]): { record: ContainerRecord; what: string } {
+  const record = store.get(id);
+  const what = `exec in container ${record.metadata.name}`;
+  if (cmd.length === 0) throw new InvalidArgumentError(`${what}: cmd is empty`);
+  if (record.status.state !== 'running') throw new FailedPreconditionError(`${what}: the container is ${record.status.state}, not running`);
+  return { record, what };
+}
+
+/**
+ * The process of an exec as containerd's task Exec takes it: the container's own process (user, env,
+ * cwd, capabilities…) with `cmd` as its args. Read from the spec ContainerInspection keeps in memory,
+ * or from containerd when it holds none.
+ */
+export async function execProcessAny(
+  inspection: ContainerInspection, containerd: ContainerdClient, id: ContainerId,
+  cmd: readonly string[], terminal: boolean, signal: AbortSignal,
+): Promise<Any> {
+  const json = inspection.specJson(id);
+  const spec = json !== undefined
+    ? JSON.parse(json) as ReturnType<typeof fromSpecAny>
+    : fromSpecAny((await containerd.containers.get({ id }, { signal })).container!.spec!);
+  const process = { ...spec.process!, args: [...cmd], terminal };
+  return Any.fromPartial({ typeUrl: processTypeUrl, value: Buffer.from(JSON.stringify(process)) });
+}
