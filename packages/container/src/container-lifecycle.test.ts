@@ -5,14 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import {
-  AlreadyExistsError, ContainerdEventMonitor, isFailedPrecondition, NotFoundError, RuntimeEventBus, silentLogger,
-} from '@crikit/core';
-import { containerRecord, containerStoreWith, FakeContainerd, FakeLogWriter, sandboxRecord, sandboxStoreWith } from '@crikit/core/testing';
-import { AttachHub } from './attach-hub.js';
-import { ContainerExits } from './container-exits.js';
-import { ContainerLifecycle } from './container-lifecycle.js';
-import { MemoryIo } from './memory-io-fixtures.js';
+import { AlreadyExistsError, isFailedPrecondition } from '@crikit/core';
+import { lifecycleFixture } from './container-lifecycle-fixtures.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crikit-lifecycle-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -25,39 +19,18 @@ function gate(): { readonly wait: Promise<void>; open(): void } {
 }
 
 
+/** lifecycleFixture, with task Create and snapshot Remove held until `held.*` settles, and a second task Create refused. */
 async function setup(n: number) {
-  const pod = sandboxRecord();
-  const record = containerRecord({}, pod);
-  const id = record.metadata.id;
-  const store = containerStoreWith([record]);
-  const containerd = new FakeContainerd();
-  const io = new MemoryIo({ rootDir: path.join(root, `root-${n}`), stateDir: path.join(root, `state-${n}`) } as never);
-  await containerd.containers.create({ container: { id, labels: {} } });
-  const tasks = new Map<string, { pid: number; status: number }>();
+  const f = await lifecycleFixture({ rootDir: path.join(root, `root-${n}`), stateDir: path.join(root, `state-${n}`) });
   const held = { create: undefined as Promise<void> | undefined, snapshotsRemove: undefined as Promise<void> | undefined };
-  containerd.handle('snapshots.mounts', () => ({ mounts: [] }));
-  containerd.handle('snapshots.remove', async () => { await held.snapshotsRemove; return {}; });
-  containerd.handle('tasks.create', async req => {
-    if (tasks.has(req.containerId)) throw new AlreadyExistsError(`task ${req.containerId} already exists`);
-    tasks.set(req.containerId, { pid: 0, status: 1 });
+  f.containerd.handle('snapshots.remove', async () => { await held.snapshotsRemove; return {}; });
+  f.containerd.handle('tasks.create', async req => {
+    if (f.tasks.has(req.containerId)) throw new AlreadyExistsError(`task ${req.containerId} already exists`);
+    f.tasks.set(req.containerId, { pid: 0, status: 1 });
     await held.create;
     return { containerId: req.containerId, pid: 0 };
   });
-  containerd.handle('tasks.start', req => { tasks.set(req.containerId, { pid: 4242, status: 2 }); return { pid: 4242 }; });
-  containerd.handle('tasks.get', req => {
-    const task = tasks.get(req.containerId);
-    if (!task) throw new NotFoundError(`task ${req.containerId}`);
-    return { process: { containerId: req.containerId, pid: task.pid, status: task.status } };
-  });
-  containerd.handle('tasks.kill', req => { const t = tasks.get(req.containerId); if (t) t.status = 3; io.endAll(); return {}; });
-  containerd.handle('tasks.wait', () => ({ exitStatus: 137 }));
-  containerd.handle('tasks.delete', req => { tasks.delete(req.containerId); return {}; });
-  const logs = new FakeLogWriter();
-  const bus = new RuntimeEventBus(silentLogger);
-  const exits = new ContainerExits(containerd, store, new ContainerdEventMonitor(containerd, silentLogger), logs, io, bus, silentLogger);
-  const lifecycle = new ContainerLifecycle(store, sandboxStoreWith([pod]), containerd, io, logs, exits, new AttachHub(containerd), bus, 'overlayfs', silentLogger);
-  after(() => io.endAll());
-  return { lifecycle, store, containerd, tasks, held, id, io };
+  return { ...f, held };
 }
 
 const signal = () => AbortSignal.timeout(10_000);

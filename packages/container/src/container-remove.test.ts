@@ -5,50 +5,24 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { ContainerdEventMonitor, NotFoundError, RuntimeEventBus, silentLogger, UnavailableError, type ContainerRecord } from '@crikit/core';
-import { containerRecord, containerStoreWith, FakeContainerd, FakeLogWriter, sandboxRecord, sandboxStoreWith } from '@crikit/core/testing';
-import { AttachHub } from './attach-hub.js';
-import { ContainerExits } from './container-exits.js';
-import { ContainerLifecycle } from './container-lifecycle.js';
-import { MemoryIo } from './memory-io-fixtures.js';
+import { NotFoundError, UnavailableError } from '@crikit/core';
+import { containerRecord } from '@crikit/core/testing';
+import { lifecycleFixture } from './container-lifecycle-fixtures.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crikit-remove-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 
-/** A container in a ready pod, on a fake containerd whose tasks behave; `failDeletes` makes that many task Deletes fail. */
-async function setup(n: number, make: (pod: ReturnType<typeof sandboxRecord>) => ContainerRecord = pod => containerRecord({}, pod)) {
-  const pod = sandboxRecord();
-  const record = make(pod);
-  const id = record.metadata.id;
-  const store = containerStoreWith([record]);
-  const containerd = new FakeContainerd();
-  const io = new MemoryIo({ rootDir: path.join(root, `root-${n}`), stateDir: path.join(root, `state-${n}`) } as never);
-  await containerd.containers.create({ container: { id, labels: {} } });
-  const tasks = new Map<string, { pid: number; status: number }>();
+/** lifecycleFixture, with `failDeletes` making that many task Deletes fail (and NOT_FOUND for a task that is gone). */
+async function setup(n: number, make?: Parameters<typeof lifecycleFixture>[1]) {
+  const f = await lifecycleFixture({ rootDir: path.join(root, `root-${n}`), stateDir: path.join(root, `state-${n}`) }, make);
   const faults = { failDeletes: 0 };
-  containerd.handle('snapshots.mounts', () => ({ mounts: [] }));
-  containerd.handle('snapshots.remove', () => ({}));
-  containerd.handle('tasks.create', req => { tasks.set(req.containerId, { pid: 0, status: 1 }); return { containerId: req.containerId, pid: 0 }; });
-  containerd.handle('tasks.start', req => { tasks.set(req.containerId, { pid: 4242, status: 2 }); return { pid: 4242 }; });
-  containerd.handle('tasks.get', req => {
-    const task = tasks.get(req.containerId);
-    if (!task) throw new NotFoundError(`task ${req.containerId}`);
-    return { process: { containerId: req.containerId, pid: task.pid, status: task.status } };
-  });
-  containerd.handle('tasks.kill', req => { const t = tasks.get(req.containerId); if (t) t.status = 3; io.endAll(); return {}; });
-  containerd.handle('tasks.wait', () => ({ exitStatus: 137 }));
-  containerd.handle('tasks.delete', req => {
+  f.containerd.handle('tasks.delete', req => {
     if (faults.failDeletes > 0 && faults.failDeletes--) throw new UnavailableError('shim busy');
-    if (!tasks.delete(req.containerId)) throw new NotFoundError(`task ${req.containerId}`);
+    if (!f.tasks.delete(req.containerId)) throw new NotFoundError(`task ${req.containerId}`);
     return {};
   });
-  const logs = new FakeLogWriter();
-  const bus = new RuntimeEventBus(silentLogger);
-  const exits = new ContainerExits(containerd, store, new ContainerdEventMonitor(containerd, silentLogger), logs, io, bus, silentLogger);
-  const lifecycle = new ContainerLifecycle(store, sandboxStoreWith([pod]), containerd, io, logs, exits, new AttachHub(containerd), bus, 'overlayfs', silentLogger);
-  after(() => io.endAll());
-  return { lifecycle, store, containerd, tasks, faults, id };
+  return { ...f, faults };
 }
 
 const signal = () => AbortSignal.timeout(10_000);
