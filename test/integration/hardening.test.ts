@@ -97,11 +97,21 @@ test('a RunPodSandbox retried after the kubelet gave up gets the first attempt\'
 
 test('a CreateContainer retried after the kubelet gave up gets the first attempt\'s container; one container', async () => {
   const cfg = config('retried-ctr', 'exec sleep 1000');
-  // Shorter than a create: the call gives up (on either side), the attempt goes on if it began.
-  await c.runtime.createContainer({ podSandboxId: pod, config: cfg, sandboxConfig: podCfg }, { timeoutMs: 15 }).catch(err => {
-    assert.equal(codeOf(err), status.DEADLINE_EXCEEDED, String(err));
-  });
-  const { containerId } = await c.runtime.createContainer({ podSandboxId: pod, config: cfg, sandboxConfig: podCfg });
+  // containerd stopped (SIGSTOP): the first attempt cannot finish before its caller gives up, and
+  // the retry arrives while it is still running.
+  const stateDir = (env.config.containerd as { managed: { stateDir: string } }).managed.stateDir;
+  const containerdPid = Number(fs.readFileSync(path.join(stateDir, 'containerd.pid'), 'utf8'));
+  process.kill(containerdPid, 'SIGSTOP');
+  const resume = setTimeout(() => process.kill(containerdPid, 'SIGCONT'), 1_000);
+  let containerId: string;
+  try {
+    await assert.rejects(c.runtime.createContainer({ podSandboxId: pod, config: cfg, sandboxConfig: podCfg }, { timeoutMs: 300 }),
+      (err: unknown) => codeOf(err) === status.DEADLINE_EXCEEDED);
+    ({ containerId } = await c.runtime.createContainer({ podSandboxId: pod, config: cfg, sandboxConfig: podCfg }));
+  } finally {
+    clearTimeout(resume);
+    process.kill(containerdPid, 'SIGCONT');
+  }
   const named = (await c.runtime.listContainers({})).containers.filter(x => x.metadata?.name === 'retried-ctr');
   assert.deepEqual(named.map(x => x.id), [containerId]);
   await c.runtime.startContainer({ containerId });
