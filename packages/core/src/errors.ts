@@ -1,7 +1,7 @@
 /** The closed set of failure kinds crikit reports; the server maps each to one gRPC status code. */
 export type ErrorKind =
   | 'invalid-argument' | 'not-found' | 'already-exists' | 'failed-precondition' | 'resource-exhausted'
-  | 'unavailable' | 'unimplemented' | 'cancelled' | 'deadline-exceeded' | 'internal';
+  | 'permission-denied' | 'unavailable' | 'unimplemented' | 'cancelled' | 'deadline-exceeded' | 'internal';
 
 /** Base of every error crikit raises on purpose. The message says what was being done and why it failed. */
 export abstract class CriError extends Error {
@@ -22,6 +22,8 @@ export class AlreadyExistsError extends CriError { readonly kind = 'already-exis
 export class FailedPreconditionError extends CriError { readonly kind = 'failed-precondition'; }
 /** A limit was reached. */
 export class ResourceExhaustedError extends CriError { readonly kind = 'resource-exhausted'; }
+/** A policy refuses the request (e.g. an embedder's image policy); nothing was done. */
+export class PermissionDeniedError extends CriError { readonly kind = 'permission-denied'; }
 /** A dependency (containerd, a registry, CNI) cannot be reached or is still starting. */
 export class UnavailableError extends CriError { readonly kind = 'unavailable'; }
 /** The RPC or option is not supported. */

@@ -11,6 +11,7 @@ test('each error kind maps to its gRPC status; anything else is UNKNOWN', () => 
     [new core.AlreadyExistsError('x'), status.ALREADY_EXISTS],
     [new core.FailedPreconditionError('x'), status.FAILED_PRECONDITION],
     [new core.ResourceExhaustedError('x'), status.RESOURCE_EXHAUSTED],
+    [new core.PermissionDeniedError('x'), status.PERMISSION_DENIED],
     [new core.UnavailableError('x'), status.UNAVAILABLE],
     [new core.UnimplementedError('x'), status.UNIMPLEMENTED],
     [new core.CancelledError('x'), status.CANCELLED],

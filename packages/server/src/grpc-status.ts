@@ -8,6 +8,7 @@ const codes: Record<ErrorKind, status> = {
   'already-exists': status.ALREADY_EXISTS,
   'failed-precondition': status.FAILED_PRECONDITION,
   'resource-exhausted': status.RESOURCE_EXHAUSTED,
+  'permission-denied': status.PERMISSION_DENIED,
   'unavailable': status.UNAVAILABLE,
   'unimplemented': status.UNIMPLEMENTED,
   'cancelled': status.CANCELLED,
