@@ -12,3 +12,11 @@ it('terminalSizes reads JSON sizes joined and split across chunks, skipping anyt
   for await (const s of terminalSizes(input)) sizes.push(s);
   assert.deepEqual(sizes, [{ width: 80, height: 24 }, { width: 100, height: 40 }, { width: 1, height: 2 }]);
 });
+
+it('terminalSizes matches keys in any case, as Go does: @kubernetes/client-node sends lower-case ones', async () => {
+  const input = new PassThrough();
+  input.end('{"height":24,"width":80}{"WIDTH":7,"height":"9"}');
+  const sizes = [];
+  for await (const s of terminalSizes(input)) sizes.push(s);
+  assert.deepEqual(sizes, [{ width: 80, height: 24 }]);
+});
