@@ -56,6 +56,7 @@ export class CriGrpcServer {
     this.listener?.close();
     this.listener = undefined;
     if (server) {
+      this.wrapper.endStreams();
       const graceful = new Promise<void>(resolve => server.tryShutdown(() => resolve()));
       const cut = new Promise<void>(resolve => signal.addEventListener('abort', () => resolve(), { once: true }));
       await Promise.race([graceful, cut, this.wrapper.drain(signal).then(() => graceful)]);

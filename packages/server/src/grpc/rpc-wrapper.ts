@@ -23,6 +23,8 @@ export class ReadinessGate {
 @injectable()
 export class LoggingRpcWrapper implements RpcWrapper {
   private inFlight = 0;
+  private stopping = false;
+  private readonly streams = new Set<(reason: unknown) => void>();
   private drained: (() => void) | undefined;
 
   constructor(
@@ -42,14 +44,29 @@ export class LoggingRpcWrapper implements RpcWrapper {
 
   stream(rpc: string, handler: (req: unknown, signal: AbortSignal) => AsyncIterable<unknown>, call: grpc.ServerWritableStream<unknown, unknown>): void {
     const { signal, release } = this.begin(call);
+    const ends = new AbortController();
+    const end = (reason?: unknown): void => ends.abort(reason);
+    const cancelled = (): void => ends.abort(signal.reason);
+    this.streams.add(end);
+    signal.addEventListener('abort', cancelled, { once: true });
     const started = process.hrtime.bigint();
     this.guarded(rpc, async () => {
-      for await (const item of handler(call.request, signal)) {
-        if (signal.aborted) break;
-        if (!call.write(item)) await new Promise(resolve => call.once('drain', resolve));
-      }
+      await pump(handler(call.request, ends.signal), call, ends.signal);
+      // Streams are ended at shutdown so that it never waits on a client that just listens.
+      if (this.stopping && !signal.aborted) throw new UnavailableError(`${rpc}: crikit is stopping`);
     }).then(() => { this.observe(rpc, started, grpc.status.OK); call.end(); },
-      err => call.emit('error', this.toServiceError(rpc, err, started))).finally(release);
+      err => call.emit('error', this.toServiceError(rpc, err, started)))
+      .finally(() => {
+        this.streams.delete(end);
+        signal.removeEventListener('abort', cancelled);
+        release();
+      });
+  }
+
+  /** Ends every open server stream with UNAVAILABLE (used by shutdown before it drains). */
+  endStreams(): void {
+    this.stopping = true;
+    for (const end of [...this.streams]) end(new UnavailableError('crikit is stopping'));
   }
 
   /** Resolves once no call is in flight (used by shutdown). */
@@ -100,6 +117,58 @@ export class LoggingRpcWrapper implements RpcWrapper {
       this.log.warn({ rpc, err }, 'rpc observer threw');
     }
   }
+}
+
+const aborted = Symbol('aborted');
+
+/**
+ * Writes what a stream handler yields, honouring the client's flow control, until the handler ends
+ * or `signal` fires. While a write waits for the client to read, the handler's next item is already
+ * asked for, so a handler that gives up (a subscriber that fell too far behind) ends the call at
+ * once instead of whenever the client reads again. The handler is finished with `return()`
+ * without waiting for it, so its clean-up never holds the call open.
+ */
+async function pump(items: AsyncIterable<unknown>, call: grpc.ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<void> {
+  const it = items[Symbol.asyncIterator]();
+  let next = it.next();
+  try {
+    for (;;) {
+      // A pending item abandoned on abort must not become an unhandled rejection.
+      next.catch(() => undefined);
+      const r = await untilAborted(next, signal);
+      if (r === aborted || r.done) return;
+      const flowing = call.write(r.value);
+      next = it.next();
+      if (!flowing) await writable(call, signal, next);
+    }
+  } finally {
+    next.catch(() => undefined);
+    it.return?.(undefined)?.catch(() => undefined);
+  }
+}
+
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | typeof aborted> {
+  if (signal.aborted) return Promise.resolve(aborted);
+  return new Promise<T | typeof aborted>((resolve, reject) => {
+    const onAbort = (): void => resolve(aborted);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(v => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      e => { signal.removeEventListener('abort', onAbort); reject(e); });
+  });
+}
+
+// Resolves when the call drains or `signal` fires; rejects when the handler's next item fails first.
+function writable(call: grpc.ServerWritableStream<unknown, unknown>, signal: AbortSignal, next: Promise<unknown>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      call.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    call.once('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+    next.catch(err => { done(); reject(err); });
+  });
 }
 
 const msSince = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
