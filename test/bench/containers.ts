@@ -1,7 +1,7 @@
 // `pnpm bench:containers`: CreateContainer, StartContainer, ContainerStatus, ExecSync, StopContainer,
 // RemoveContainer and ListContainers latency through crikit's CRI and through containerd's own CRI plugin, in
 // the same run, with the same busybox and pause images from a local registry and one pod per side on real CNI;
-// prints p50, p99 and mean per RPC, the ratios crikit/containerd and peak memory.
+// prints p50, p90 and p99 per RPC, the ratios crikit/containerd and peak memory.
 //
 //   node test/dist/bench/containers.js [--containers N] [--listed N] [--list-calls N]
 //                                      [--cpu-prof-dir DIR] [--log-level LEVEL] [--crikit-log FILE]
@@ -32,6 +32,7 @@ import { parseArgs } from 'node:util';
 import { cri, type PartialMessage } from '@crikit/api';
 import { busyboxImage, pauseImage } from '@crikit/testkit';
 import { startBenchRegistry } from './bench-registry.js';
+import { recordLatency } from './bench-record.js';
 import { latencyTable } from './bench-stats.js';
 import { beginBenchmark, peakMemoryLines, startContainerdCriSide, startCrikitSide, type BenchSide, type SideMemory, type SideName } from './harness.js';
 import { benchNetwork, cleanCgroupParentAtTeardown, killPodLeftovers, netnsPins, removeCgroupParent, type BenchNetwork } from './pod-network.js';
@@ -362,10 +363,12 @@ function emptySamples(): Samples {
 }
 
 function resultTable(sides: Record<SideName, ContainerSide>, listed: number): string {
-  return latencyTable(rpcs.map(rpc => {
+  const rows = rpcs.map(rpc => {
     const label = rpc === 'list' ? `${rpcName.list} (${listed} running)` : rpc === 'listByPod' ? `${rpcName.list} (${listed}, pod label)` : rpcName[rpc];
     return [label, sides.crikit.samples[rpc], sides.containerd.samples[rpc]] as const;
-  }));
+  });
+  recordLatency('containers', rows);
+  return latencyTable(rows);
 }
 
 async function main(signal: AbortSignal): Promise<void> {

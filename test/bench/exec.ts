@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { cri, type PartialMessage } from '@crikit/api';
 import { busyboxImage, connectSpdyCommand, connectWebSocketCommand, pauseImage, type StreamTransport } from '@crikit/testkit';
 import { startBenchRegistry } from './bench-registry.js';
+import { reading, record, recordLatency } from './bench-record.js';
 import { formatRatio, formatTable, latencyTable, ratio, summarize } from './bench-stats.js';
 import { beginBenchmark, peakMemoryLines, startContainerdCriSide, startCrikitSide, type BenchSide, type SideMemory, type SideName } from './harness.js';
 import { benchNetwork, cleanCgroupParentAtTeardown, killPodLeftovers, netnsPins, removeCgroupParent, type BenchNetwork } from './pod-network.js';
@@ -174,6 +175,10 @@ async function main(signal: AbortSignal): Promise<void> {
     memory[name] = await sides[name].side.stop();
   }
   const mean = (v: readonly number[]) => summarize(v).mean;
+  const label = (t: StreamTransport) => (t === 'spdy' ? 'SPDY/3.1' : 'WebSocket');
+  recordLatency('exec', transports.map(t => [`exec round trip, ${label(t)}`, sides.crikit.latency[t], sides.containerd.latency[t]] as const));
+  record(transports.map(t => ({ bench: 'exec', operation: `exec stdout throughput, ${label(t)}`, unit: 'MiB/s', higherIsBetter: true,
+    crikit: reading(mean(sides.crikit.throughput[t])), containerd: reading(mean(sides.containerd.throughput[t])) })));
   const out = [
     `exec round trip (Exec RPC + connect + /bin/echo hi + status), ${opts.calls} per transport and side (ms)`,
     latencyTable(transports.map(t => [t === 'spdy' ? 'SPDY/3.1' : 'WebSocket', sides.crikit.latency[t], sides.containerd.latency[t]] as const)),

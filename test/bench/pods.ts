@@ -1,10 +1,10 @@
 // `pnpm bench:pods`: RunPodSandbox, PodSandboxStatus, StopPodSandbox and RemovePodSandbox latency through crikit's
 // CRI and through containerd's own CRI plugin, in the same run, with real CNI networking and the same pause image
-// from a local registry; prints p50, p99 and mean per RPC and scenario, the ratios and peak memory.
+// from a local registry; prints p50, p90 and p99 per RPC and scenario, the ratios and peak memory.
 //
 //   node test/dist/bench/pods.js [--pods N] [--concurrent N] [--rounds R]
 //                                [--cpu-prof-dir DIR] [--log-level LEVEL] [--crikit-log FILE]      (needs root)
-//                                [--verbose-status]
+//                                [--verbose-status] [--hold N]
 //
 // `--verbose-status` asks PodSandboxStatus for its verbose `info`, as `crictl inspectp` and independent CRI
 // benchmark clients do.
@@ -19,6 +19,8 @@
 // pods. Before timing, each side pulls the pause image through CRI PullImage and runs 2 pods (warm-up). Every
 // RunPodSandbox must give a READY pod with an IP in its side's subnet (checked on the timed PodSandboxStatus);
 // anything else aborts with the side's last log lines. Nothing here asserts on time.
+// Memory: the resident set (VmRSS) of crikitd and of the containerd each side runs, idle (both sides up, nothing
+// run yet) and while each side holds `--hold` pods (100; 0 skips it), started 10 at a time, all READY.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -26,9 +28,11 @@ import { parseArgs } from 'node:util';
 import { cri, type PartialMessage } from '@crikit/api';
 import { pauseImage } from '@crikit/testkit';
 import { startBenchRegistry } from './bench-registry.js';
+import { reading, record, recordLatency } from './bench-record.js';
 import { latencyTable } from './bench-stats.js';
 import { beginBenchmark, peakMemoryLines, startContainerdCriSide, startCrikitSide, type BenchSide, type SideMemory, type SideName } from './harness.js';
 import { benchNetwork, cleanCgroupParentAtTeardown, killPodLeftovers, netnsPins, removeCgroupParent, type BenchNetwork } from './pod-network.js';
+import { readMemory } from './memory-sampler.js';
 import { runBenchmark, teardown } from './run-benchmark.js';
 
 const rpcs = ['run', 'status', 'stop', 'remove'] as const;
@@ -69,6 +73,8 @@ interface Options {
   readonly crikitLog: string | undefined;
   /** Whether PodSandboxStatus asks for the verbose `info`. */
   readonly verboseStatus: boolean;
+  /** How many pods each side holds at once while its memory is read (0: not measured). */
+  readonly hold: number;
 }
 
 function options(): Options {
@@ -76,12 +82,12 @@ function options(): Options {
     options: {
       pods: { type: 'string' }, concurrent: { type: 'string' }, rounds: { type: 'string' },
       'cpu-prof-dir': { type: 'string' }, 'log-level': { type: 'string' }, 'crikit-log': { type: 'string' },
-      'verbose-status': { type: 'boolean' },
+      'verbose-status': { type: 'boolean' }, hold: { type: 'string' },
     },
   });
   const int = (name: string, raw: string | undefined, dflt: number): number => {
     const n = Number(raw ?? dflt);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
+    if (!Number.isInteger(n) || n < (name === 'hold' ? 0 : 1)) throw new Error(`--${name} must be a positive integer, got ${raw}`);
     return n;
   };
   const logLevel = values['log-level'] ?? 'info';
@@ -94,6 +100,7 @@ function options(): Options {
     logLevel: logLevel as Options['logLevel'],
     crikitLog: values['crikit-log'],
     verboseStatus: values['verbose-status'] ?? false,
+    hold: int('hold', values.hold, 100),
   };
 }
 
@@ -192,6 +199,47 @@ async function concurrentRound(ps: PodSide, count: number, round: number): Promi
   return { run: runs.map(r => r.ms), status, stop, remove };
 }
 
+/** Resident memory of a side's CRI process and of its containerd, in MiB (0 when unreadable). */
+interface Resident {
+  readonly cri: number;
+  readonly containerd: number;
+}
+
+function resident(side: BenchSide): Resident {
+  const mib = (pid: number) => (readMemory(pid)?.rssKiB ?? 0) / 1024;
+  return { cri: mib(side.criPid), containerd: side.containerdPid === side.criPid ? 0 : mib(side.containerdPid) };
+}
+
+/** Runs `count` pods, `batch` at a time, each checked READY; reads the side's memory with all of them up; removes them. */
+async function holdPods(ps: PodSide, count: number, batch: number): Promise<Resident> {
+  const held: { id: string; name: string }[] = [];
+  for (let first = 0; first < count; first += batch) {
+    const names = Array.from({ length: Math.min(batch, count - first) }, (_, i) => `bench-h-${first + i}`);
+    const runs = await allSettled(names.map(name => runPod(ps, name)));
+    await allSettled(runs.map(({ id }, i) => statusPod(ps, id, names[i]!)));
+    held.push(...runs.map(({ id }, i) => ({ id, name: names[i]! })));
+  }
+  await new Promise(resolve => setTimeout(resolve, 2_000));
+  const memory = resident(ps.side);
+  for (let first = 0; first < held.length; first += batch) {
+    const some = held.slice(first, first + batch);
+    await allSettled(some.map(({ id, name }) => stopPod(ps, id, name).then(() => removePod(ps, id, name))));
+  }
+  return memory;
+}
+
+/** Records crikitd's memory against containerd's CRI, and crikitd with its containerd against containerd with its CRI plugin. */
+function recordMemory(label: string, crikit: Resident, containerd: Resident): void {
+  record([
+    { bench: 'pods', operation: `crikitd RSS, ${label}`, unit: 'MiB', crikit: reading(crikit.cri), containerd: reading(containerd.cri) },
+    { bench: 'pods', operation: `crikitd + its containerd RSS, ${label}`, unit: 'MiB', crikit: reading(crikit.cri + crikit.containerd), containerd: reading(containerd.cri) },
+  ]);
+}
+
+function memoryLine(label: string, crikit: Resident, containerd: Resident): string {
+  return `RSS ${label}: crikitd ${crikit.cri.toFixed(1)} MiB + its containerd ${crikit.containerd.toFixed(1)} MiB; containerd with its CRI ${containerd.cri.toFixed(1)} MiB`;
+}
+
 /** Fails unless the side lists no pod and host-local holds no IP: a scenario must leave nothing. */
 async function assertNoPods(ps: PodSide, after: string): Promise<void> {
   const { items } = await ps.side.client.runtime.listPodSandbox({}, { timeoutMs: rpcTimeoutMs });
@@ -218,8 +266,11 @@ function emptySamples(): Samples {
 }
 
 function resultTable(sides: Record<SideName, PodSide>): string {
-  return latencyTable(scenarios.flatMap(scenario => rpcs.map(rpc =>
-    [`${scenario} ${rpc}`, sides.crikit.samples[scenario][rpc], sides.containerd.samples[scenario][rpc]] as const)));
+  const rows = scenarios.flatMap(scenario => rpcs.map(rpc =>
+    [`${scenario} ${rpc}`, sides.crikit.samples[scenario][rpc], sides.containerd.samples[scenario][rpc]] as const));
+  recordLatency('pods', scenarios.flatMap(scenario => rpcs.map(rpc =>
+    [`${rpcName[rpc]} (${scenario})`, sides.crikit.samples[scenario][rpc], sides.containerd.samples[scenario][rpc]] as const)));
+  return latencyTable(rows);
 }
 
 async function main(signal: AbortSignal): Promise<void> {
@@ -270,6 +321,9 @@ async function main(signal: AbortSignal): Promise<void> {
     sides[name] = await start(name);
   }
   say(`both sides up (${elapsed()})`);
+  await new Promise(resolve => setTimeout(resolve, 2_000));
+  const idle = { crikit: resident(sides.crikit.side), containerd: resident(sides.containerd.side) };
+  recordMemory('idle', idle.crikit, idle.containerd);
 
   for (const name of sideNames) {
     const ps = sides[name];
@@ -315,6 +369,16 @@ async function main(signal: AbortSignal): Promise<void> {
     }
   }
 
+  const holding = {} as Record<SideName, Resident>;
+  for (const name of opts.hold > 0 ? sideNames : []) {
+    signal.throwIfAborted();
+    const t = performance.now();
+    holding[name] = await holdPods(sides[name], opts.hold, opts.concurrent);
+    await assertNoPods(sides[name], `holding ${opts.hold} pods`);
+    say(`hold       ${name.padEnd(10)} ${opts.hold} pods up, memory read, removed in ${((performance.now() - t) / 1000).toFixed(1)} s (${elapsed()})`);
+  }
+  if (opts.hold > 0) recordMemory(`${opts.hold} pods`, holding.crikit, holding.containerd);
+
   const memory = {} as Record<SideName, SideMemory>;
   if (opts.crikitLog) writeFileSync(opts.crikitLog, `${sides.crikit.side.logTail(2_000).join('\n')}\n`);
   for (const name of sideNames) {
@@ -324,6 +388,8 @@ async function main(signal: AbortSignal): Promise<void> {
   const out = [
     `pods: ${opts.pods} sequential, ${opts.concurrent} concurrent${opts.rounds > 1 ? ` x ${opts.rounds} rounds` : ''} (ms)`,
     resultTable(sides),
+    memoryLine('idle', idle.crikit, idle.containerd),
+    ...(opts.hold > 0 ? [memoryLine(`with ${opts.hold} pods`, holding.crikit, holding.containerd)] : []),
     ...peakMemoryLines(memory),
   ];
   process.stdout.write(`${out.join('\n')}\n`);

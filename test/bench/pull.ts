@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { randomLayersImage, type BuiltImage } from '@crikit/testkit';
 import { startBenchRegistry } from './bench-registry.js';
+import { figures, record } from './bench-record.js';
 import { formatMiB, formatSeconds, formatTable, ratioLine, sideRow } from './bench-stats.js';
 import { beginBenchmark, highestPeaks, peakMemoryLines, startContainerdCriSide, startCrikitSide, withSide, type BenchSide, type SideName } from './harness.js';
 import { runBenchmark } from './run-benchmark.js';
@@ -99,6 +100,8 @@ async function main(signal: AbortSignal): Promise<void> {
   }
 
   const seconds = (name: SideName) => results[name].map(r => r.seconds);
+  record([{ bench: 'pull', operation: `PullImage cold (${Math.round(imageBytes / (1 << 20))} MiB, ${layers} layers)`, unit: 's',
+    crikit: figures(seconds('crikit')), containerd: figures(seconds('containerd')) }]);
   const out = [
     `pull ${Math.round(imageBytes / (1 << 20))} MiB / ${layers} layers, ${runs} cold run${runs === 1 ? '' : 's'} each`,
     formatTable([sideRow('crikit', seconds('crikit'), 's'), sideRow('containerd', seconds('containerd'), 's')]),

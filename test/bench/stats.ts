@@ -1,6 +1,6 @@
 // `pnpm bench:stats`: ListContainerStats and ListPodSandboxStats latency through crikit's CRI and through
 // containerd's own CRI plugin, in the same run, with 50 running containers in 25 pods per side (each pod in a
-// cgroup parent of its own, as the kubelet gives every pod, on real CNI); prints p50, p99 and mean, the ratios
+// cgroup parent of its own, as the kubelet gives every pod, on real CNI); prints p50, p90 and p99, the ratios
 // crikit/containerd, and crikit's RSS.
 //
 //   node test/dist/bench/stats.js [--pods N] [--per-pod N] [--calls N]                              (needs root)
@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { cri, type PartialMessage } from '@crikit/api';
 import { busyboxImage, pauseImage } from '@crikit/testkit';
 import { startBenchRegistry } from './bench-registry.js';
+import { record, reading, recordLatency } from './bench-record.js';
 import { formatMiB, latencyTable, type LatencyRow } from './bench-stats.js';
 import { beginBenchmark, peakMemoryLines, startContainerdCriSide, startCrikitSide, type BenchSide, type SideMemory, type SideName } from './harness.js';
 import { readMemory } from './memory-sampler.js';
@@ -227,6 +228,8 @@ async function main(signal: AbortSignal): Promise<void> {
   const total = o.pods * o.perPod;
   const rows: LatencyRow[] = [[`ListContainerStats (${total} running)`, sides.crikit.samples.containers, sides.containerd.samples.containers]];
   if (sides.containerd.samples.pods.length > 0) rows.push([`ListPodSandboxStats (${o.pods} pods)`, sides.crikit.samples.pods, sides.containerd.samples.pods]);
+  recordLatency('stats', rows);
+  if (crikitRss) record([{ bench: 'stats', operation: `crikitd RSS with ${total} running containers`, unit: 'MiB', crikit: reading(crikitRss.rssKiB / 1024) }]);
   const out = [
     `stats: ${o.calls} calls of each RPC per side, ${o.pods} pods with ${o.perPod} running containers each (ms)`,
     latencyTable(rows),
