@@ -65,6 +65,8 @@ describe('the streaming RPCs check their requests as the kubelet does', () => {
     await assert.rejects(c.runtime.exec({ containerId: shell, cmd: ['ls'] }), e => code(e) === status.INVALID_ARGUMENT && /stdin, stdout or stderr/.test(String(e)));
     await assert.rejects(c.runtime.exec({ containerId: shell, cmd: ['ls'], tty: true, stdout: true, stderr: true }), e => code(e) === status.INVALID_ARGUMENT && /tty/.test(String(e)));
     await assert.rejects(c.runtime.attach({ containerId: shell }), e => code(e) === status.INVALID_ARGUMENT);
+    // The shell was created without stdin: an attach asking for it gets no URL.
+    await assert.rejects(c.runtime.attach({ containerId: shell, stdin: true, stdout: true }), e => code(e) === status.FAILED_PRECONDITION && /stdin: .*not created with stdin/.test(String(e)));
     await assert.rejects(c.runtime.exec({ containerId: 'no-such-container', cmd: ['ls'], stdout: true }), e => code(e) === status.NOT_FOUND);
     await assert.rejects(c.runtime.attach({ containerId: 'no-such-container', stdout: true }), e => code(e) === status.NOT_FOUND);
     await assert.rejects(c.runtime.portForward({ podSandboxId: 'no-such-pod', port: [80] }), e => code(e) === status.NOT_FOUND);

@@ -28,6 +28,9 @@ export class StreamingHandlers implements CriHandlerGroup {
       attach: async req => {
         const record = this.running(req.containerId, 'attach');
         checkStreams('attach', req);
+        // Refused here rather than once the client connects: containerd's CRI would accept the URL
+        // and drop the client's input; a kubelet is better served by an error it can show.
+        if (req.stdin && !record.metadata.config.stdin) throw new FailedPreconditionError(`attach: stdin: container ${record.metadata.id} was not created with stdin`);
         return { url: this.streaming.getAttachUrl({ ...req, containerId: record.metadata.id }) };
       },
       portForward: async req => {
