@@ -7,7 +7,7 @@ import {
 import { ImageFsUsage } from './image-fs-usage.js';
 import { ImagePuller } from './image-puller.js';
 import { ImageReference } from './image-reference.js';
-import type { RegistryCredentials } from './registry-auth.js';
+import { credentialsKey, type RegistryCredentials } from './registry-auth.js';
 import { RefCountedFlight } from './ref-counted-flight.js';
 import { storeImage } from './store-image.js';
 
@@ -30,10 +30,13 @@ export class ContainerdImageService implements ImageService, ImageLookup {
 
   async pull(ref: string, options: ImagePullOptions, signal: AbortSignal): Promise<ImageRecord> {
     const parsed = ImageReference.parse(ref);
-    const key = parsed.toString();
-    // Concurrent pulls of one reference share one pull (with the first caller's credentials).
-    return this.pulls.do(key, signal, `pull "${key}"`,
-      async shared => this.remember(await this.puller.pull(parsed, { credentials: credentialsOf(options.auth), pin: options.pin ?? false }, shared)));
+    const name = parsed.toString();
+    const credentials = credentialsOf(options.auth);
+    // Concurrent pulls of one reference with the same credentials share one pull; a caller with
+    // other credentials (or none) pulls on its own, so it never rides on another caller's token.
+    const key = `${name}\0${credentialsKey(credentials)}`;
+    return this.pulls.do(key, signal, `pull "${name}"`,
+      async shared => this.remember(await this.puller.pull(parsed, { credentials, pin: options.pin ?? false }, shared)));
   }
 
   list(filter?: ImageListFilter): readonly ImageRecord[] {

@@ -1,9 +1,10 @@
 import { inject, injectable } from 'inversify';
 import {
-  ContainerdClient, decodeOciImageConfig, FailedPreconditionError, Logger, RuntimeEventBus, withLease, type ImageRecord,
+  ContainerdClient, FailedPreconditionError, Logger, RuntimeEventBus, withLease, type ImageRecord,
 } from '@crikit/core';
 import { ContentWriter } from './content-writer.js';
 import { ImageConfig } from './image-config.js';
+import { checkConfigDescriptor, parseImageConfigBlob } from './image-config-blob.js';
 import { parseImageManifest, type Descriptor } from './image-manifest.js';
 import { ImageReference } from './image-reference.js';
 import { LayerUnpacker, type UnpackLayer } from './layer-unpacker.js';
@@ -62,8 +63,10 @@ export class ImagePuller {
       if (m.kind !== 'manifest') throw new FailedPreconditionError(`${what}: ${manifestDesc.digest} is an index inside an index`);
       const manifest = m.manifest;
 
+      // Checked before the download: a manifest may name anything, of any size, as its config.
+      checkConfigDescriptor(manifest.config, what);
       const configBytes = await this.fetchSmallBlob(ref, manifest.config, call);
-      const spec = decodeOciImageConfig(JSON.parse(configBytes.toString('utf8')));
+      const spec = parseImageConfigBlob(configBytes, manifest.config.digest, what);
       const diffIds = spec.rootfs?.diff_ids ?? [];
       if (diffIds.length !== manifest.layers.length) {
         throw new FailedPreconditionError(`${what}: the config lists ${diffIds.length} diff ids for ${manifest.layers.length} layers`);

@@ -200,6 +200,10 @@ function basicHeader(username: string, password: string): string {
 }
 
 /** A digest of the credentials, so tokens of one user never serve another, and no secret is a map key. */
+export function credentialsKey(creds: RegistryCredentials | undefined): string {
+  return credsKey(creds ?? {});
+}
+
 function credsKey(creds: RegistryCredentials): string {
   const { username, password } = basicOf(creds);
   return createHash('sha256')

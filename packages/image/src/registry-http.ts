@@ -109,19 +109,17 @@ export class RegistryHttp {
     let url = req.url;
     let headers = { ...req.headers };
     for (let hop = 0; ; hop++) {
-      const sameHost = url.host === req.url.host;
-      const res = await this.sendOnce({ ...req, url, headers, tls: sameHost ? req.tls : undefined }, signal);
+      const sameOrigin = url.origin === req.url.origin;
+      const res = await this.sendOnce({ ...req, url, headers, tls: sameOrigin ? req.tls : undefined }, signal);
       const location = res.headers.location;
       const redirect = [301, 302, 303, 307, 308].includes(res.status) && location !== undefined
         && req.followRedirects !== false && req.method !== 'POST';
       if (!redirect || hop >= MAX_REDIRECTS) return res;
       discard(res);
       const next = new URL(location, url);
-      // As Go's client does: credentials never follow a redirect to another host (a storage backend).
-      if (next.host !== req.url.host) {
-        const { authorization: _dropped, ...rest } = headers as Record<string, string | readonly string[]>;
-        headers = rest;
-      }
+      // Credentials never follow a redirect to another origin: another host (a storage backend),
+      // another port, or another scheme (https to plain http on the same host would send them in clear).
+      if (next.origin !== req.url.origin) headers = withoutCredentials(headers);
       url = next;
     }
   }
@@ -205,6 +203,14 @@ export async function readBody(res: HttpResponse, limit: number, tooLarge: () =>
     clearTimeout(timer);
   }
   return Buffer.concat(chunks);
+}
+
+/** Header names that carry credentials, compared in lower case (HTTP header names are case-insensitive). */
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/** `headers` without those that carry credentials, whatever their case. */
+export function withoutCredentials<V>(headers: Readonly<Record<string, V>>): Record<string, V> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.has(name.toLowerCase())));
 }
 
 /** Throws away the body so the connection returns to the pool (small bodies) or closes (large ones). */
