@@ -60,5 +60,40 @@ describe('AttachHub', () => {
     const hub = new AttachHub(new FakeContainerd());
     hub.tap(id, { stdout: new PassThrough() });
     await assert.rejects(hub.attach(id, { stdin: new PassThrough(), tty: false }, new AbortController().signal, 'attach'), FailedPreconditionError);
+    assert.equal(hub.stdinOpen(id), false);
+  });
+
+  it('stdin_once: a client that detaches without EOF closes stdin too; onClosed is told once; a second stdin attach is refused', async () => {
+    const containerd = new FakeContainerd();
+    const hub = new AttachHub(containerd);
+    let closed = 0;
+    hub.tap(id, { stdout: new PassThrough() }, { writer: new PassThrough(), once: true, onClosed: () => { closed++; } });
+    assert.equal(hub.stdinOpen(id), true);
+    const detach = new AbortController();
+    const attached = hub.attach(id, { stdin: new PassThrough(), stdout: new PassThrough(), tty: false }, detach.signal, 'attach');
+    detach.abort();
+    await attached;
+    assert.equal(closed, 1);
+    assert.equal(hub.stdinOpen(id), false);
+    await assert.rejects(hub.attach(id, { stdin: new PassThrough(), tty: false }, new AbortController().signal, 'attach'), FailedPreconditionError);
+    // Output only is still fine.
+    const out = new AbortController();
+    const watching = hub.attach(id, { stdout: new PassThrough(), tty: false }, out.signal, 'attach');
+    out.abort();
+    await watching;
+    assert.equal(closed, 1);
+  });
+
+  it('stdin_once with a TTY keeps stdin open when the client goes, as containerd\'s CRI does', async () => {
+    const hub = new AttachHub(new FakeContainerd());
+    let closed = 0;
+    hub.tap(id, { stdout: new PassThrough() }, { writer: new PassThrough(), once: true, onClosed: () => { closed++; } });
+    const input = new PassThrough();
+    const detach = new AbortController();
+    const attached = hub.attach(id, { stdin: input, stdout: new PassThrough(), tty: true }, detach.signal, 'attach');
+    input.end();
+    detach.abort();
+    await attached;
+    assert.deepEqual([closed, hub.stdinOpen(id)], [0, true]);
   });
 });

@@ -8,13 +8,16 @@ interface Entry {
   readonly ended: Promise<void>;
   stdin: Writable | undefined;
   readonly stdinOnce: boolean;
+  readonly onStdinClosed: (() => void) | undefined;
   done: boolean;
 }
 
-/** The container's stdin FIFO writer, and whether the first attached client's EOF closes it. */
+/** The container's stdin FIFO writer, and whether the first attached client closes it (stdin_once). */
 export interface ContainerStdin {
   readonly writer: Writable;
   readonly once: boolean;
+  /** Called once when stdin_once closed stdin for good, so that it can be remembered across a restart. */
+  readonly onClosed?: (() => void) | undefined;
 }
 
 /**
@@ -55,7 +58,7 @@ export class AttachHub {
         source.once('error', () => undefined);
       });
     });
-    const entry: Entry = { clients, ended: Promise.all(ends).then(() => undefined), stdin: stdin?.writer, stdinOnce: stdin?.once ?? false, done: false };
+    const entry: Entry = { clients, ended: Promise.all(ends).then(() => undefined), stdin: stdin?.writer, stdinOnce: stdin?.once ?? false, onStdinClosed: stdin?.onClosed, done: false };
     void entry.ended.then(() => {
       entry.done = true;
       entry.stdin?.destroy();
@@ -73,10 +76,10 @@ export class AttachHub {
   async attach(id: ContainerId, io: StreamingIo, signal: AbortSignal, what: string): Promise<void> {
     const entry = this.entries.get(id);
     if (!entry || entry.done) throw new FailedPreconditionError(`${what}: the container is not running`);
-    if (io.stdin && !entry.stdin && !entry.stdinOnce) throw new FailedPreconditionError(`${what}: the container was not created with stdin`);
+    if (io.stdin && !entry.stdin) throw new FailedPreconditionError(`${what}: stdin: the container has no open stdin (created without stdin, or stdin_once and an earlier attach closed it)`);
     const client = { stdout: io.stdout, stderr: io.tty ? undefined : io.stderr };
     entry.clients.add(client);
-    const stopInput = io.stdin ? this.feedStdin(id, entry, io.stdin) : () => {};
+    const stopInput = io.stdin ? this.feedStdin(id, entry, io.stdin, io.tty) : () => {};
     try {
       await new Promise<void>(resolve => {
         void entry.ended.then(resolve);
@@ -89,6 +92,15 @@ export class AttachHub {
     }
   }
 
+  /**
+   * Whether a client can still attach to the container's stdin: false when it has none, or had
+   * stdin_once and an earlier attach closed it, or its output ended.
+   */
+  stdinOpen(id: ContainerId): boolean {
+    const entry = this.entries.get(id);
+    return entry !== undefined && !entry.done && entry.stdin !== undefined;
+  }
+
   /** Forgets a container (removed, or tapped again). Idempotent. */
   forget(id: ContainerId): void {
     const entry = this.entries.get(id);
@@ -97,8 +109,11 @@ export class AttachHub {
     entry.stdin?.destroy();
   }
 
-  /** Copies a client's input into the container's stdin; with stdin_once its EOF closes stdin for good. */
-  private feedStdin(id: ContainerId, entry: Entry, input: Readable): () => void {
+  /**
+   * Copies a client's input into the container's stdin. With stdin_once (and no TTY, as containerd's
+   * CRI) the end of that client's input, by EOF or by detaching, closes stdin for good.
+   */
+  private feedStdin(id: ContainerId, entry: Entry, input: Readable, tty: boolean): () => void {
     const onData = (chunk: Buffer): void => {
       const stdin = entry.stdin;
       if (stdin && !stdin.destroyed && !stdin.write(chunk)) {
@@ -106,18 +121,22 @@ export class AttachHub {
         stdin.once('drain', () => input.resume());
       }
     };
-    const onEnd = (): void => {
-      // CRI: with stdin_once the container's stdin closes when the first attached client closes it.
+    const closeOnce = (): void => {
+      // CRI: with stdin_once the container's stdin closes when the first attached client lets go of it.
       // The shim holds the FIFO open too: CloseIO lets the process read EOF once the FIFO drained.
-      if (entry.stdinOnce && entry.stdin) {
-        entry.stdin.end(() => {
-          void this.containerd.tasks.closeIO({ containerId: id, execId: '', stdin: true }, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
-        });
-        entry.stdin = undefined;
-      }
+      if (!entry.stdinOnce || tty || !entry.stdin) return;
+      entry.stdin.end(() => {
+        void this.containerd.tasks.closeIO({ containerId: id, execId: '', stdin: true }, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+      });
+      entry.stdin = undefined;
+      entry.onStdinClosed?.();
     };
     input.on('data', onData);
-    input.once('end', onEnd);
-    return () => { input.off('data', onData); input.off('end', onEnd); };
+    input.once('end', closeOnce);
+    return () => {
+      input.off('data', onData);
+      input.off('end', closeOnce);
+      closeOnce();
+    };
   }
 }

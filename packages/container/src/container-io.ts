@@ -5,6 +5,9 @@ import { PathsConfig, type ContainerOutput } from '@crikit/core';
 import type { Readable, Writable } from 'node:stream';
 import { FifoPool, openFifoReader, openFifoWriter } from './fifo.js';
 
+/** The file whose presence says that stdin_once closed the container's stdin. */
+const stdinClosedMarker = 'stdin-closed';
+
 /** The stdio of one process: the FIFO paths containerd's shim writes to, and our read sides. */
 export interface ProcessIo {
   /** For the task or exec request: '' where the process has no such stream. */
@@ -60,6 +63,20 @@ export class ContainerIo {
   /** Removes the FIFOs of one exec process. Idempotent. */
   async removeProcess(id: string, processId: string): Promise<void> {
     await Promise.all(['stdin', 'stdout', 'stderr'].map(s => fs.rm(path.join(this.dir(id), `${processId}-${s}`), { force: true })));
+  }
+
+  /**
+   * Remembers that stdin_once closed container `id`'s stdin, in its directory, which outlives a
+   * crikit restart (and goes with the container). Idempotent.
+   */
+  async markStdinClosed(id: string): Promise<void> {
+    await fs.mkdir(this.dir(id), { recursive: true, mode: 0o700 });
+    await fs.writeFile(path.join(this.dir(id), stdinClosedMarker), '');
+  }
+
+  /** Whether `markStdinClosed(id)` was called for this container (before a restart, too). */
+  async isStdinClosed(id: string): Promise<boolean> {
+    return fs.access(path.join(this.dir(id), stdinClosedMarker)).then(() => true, () => false);
   }
 
   /** Removes every FIFO of container `id`. Idempotent. */

@@ -80,7 +80,10 @@ export class ContainerLifecycle {
    */
   async attachLogs(record: ContainerRecord, io: ProcessIo): Promise<void> {
     const { id, sandboxId, logPath, config } = record.metadata;
-    const output = this.hub.tap(id, io.output, io.input ? { writer: io.input, once: config.stdinOnce } : undefined);
+    const onClosed = (): void => {
+      void this.io.markStdinClosed(id).catch(err => this.log.warn({ container: id, err }, 'remember that stdin_once closed stdin'));
+    };
+    const output = this.hub.tap(id, io.output, io.input ? { writer: io.input, once: config.stdinOnce, onClosed } : undefined);
     if (logPath) {
       await this.logs.attach({ containerId: id, sandboxId, logPath, tty: config.tty }, output, AbortSignal.timeout(10_000));
     } else {

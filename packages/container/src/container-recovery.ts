@@ -45,7 +45,9 @@ export class ContainerRecovery implements Startable {
       const id = c.id as ContainerId;
       const task = await getTask(this.containerd, id, signal).catch(() => undefined);
       if (record.status.state === 'running' && isLive(task)) {
-        const io = await this.io.open(id, id, { tty: record.metadata.config.tty, stdin: record.metadata.config.stdin });
+        // A stdin that stdin_once closed before the restart stays closed: no writer, so no attach gets it.
+        const stdin = record.metadata.config.stdin && !(await this.io.isStdinClosed(id));
+        const io = await this.io.open(id, id, { tty: record.metadata.config.tty, stdin });
         await this.lifecycle.attachLogs(record, io);
       } else if (record.status.state === 'running') {
         // It exited while crikit was down: the task keeps its exit status until deleted.

@@ -87,6 +87,10 @@ export class ContainerdContainerStreams implements ContainerStreams {
     await this.hub.attach(id, io, signal, what);
   }
 
+  stdinOpen(id: ContainerId): boolean {
+    return this.hub.stdinOpen(id);
+  }
+
   /**
    * Copies the client's input to the process's stdin FIFO. The shim holds the FIFO open for writing
    * too, so after the client's EOF has drained into it, CloseIO asks the shim to let go: then the

@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import type { cri } from '@crikit/api';
-import { ContainerStore, FailedPreconditionError, InvalidArgumentError, SandboxStore, StreamingServer, type ContainerRecord } from '@crikit/core';
+import { ContainerStore, ContainerStreams, FailedPreconditionError, InvalidArgumentError, SandboxStore, StreamingServer, type ContainerRecord } from '@crikit/core';
 import type { ServiceHandlers } from './grpc/define-service.js';
 import type { CriHandlerGroup } from './cri-handler-group.js';
 import { required } from './request-fields.js';
@@ -15,6 +15,7 @@ export class StreamingHandlers implements CriHandlerGroup {
     @inject(StreamingServer) private readonly streaming: StreamingServer,
     @inject(ContainerStore) private readonly containers: ContainerStore,
     @inject(SandboxStore) private readonly sandboxes: SandboxStore,
+    @inject(ContainerStreams) private readonly containerStreams: ContainerStreams,
   ) {}
 
   runtime(): ServiceHandlers<typeof cri.RuntimeServiceDefinition> {
@@ -31,6 +32,10 @@ export class StreamingHandlers implements CriHandlerGroup {
         // Refused here rather than once the client connects: containerd's CRI would accept the URL
         // and drop the client's input; a kubelet is better served by an error it can show.
         if (req.stdin && !record.metadata.config.stdin) throw new FailedPreconditionError(`attach: stdin: container ${record.metadata.id} was not created with stdin`);
+        // CRI stdin_once: the first attach's stdin was the only one.
+        if (req.stdin && !this.containerStreams.stdinOpen(record.metadata.id)) {
+          throw new FailedPreconditionError(`attach: stdin: container ${record.metadata.id} was created with stdin_once and an earlier attach closed its stdin`);
+        }
         return { url: this.streaming.getAttachUrl({ ...req, containerId: record.metadata.id }) };
       },
       portForward: async req => {

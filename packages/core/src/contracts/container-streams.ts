@@ -39,5 +39,11 @@ export interface ContainerStreams {
    * @throws FailedPreconditionError when the container is not running, or was not created with stdin for stdin
    */
   attach(id: ContainerId, io: StreamingIo, signal: AbortSignal): Promise<void>;
+
+  /**
+   * Whether an attach can still get the running container's stdin: false when it was created
+   * without stdin, or with stdin_once and an earlier attach closed it (also before a crikit restart).
+   */
+  stdinOpen(id: ContainerId): boolean;
 }
 export const ContainerStreams = Symbol('ContainerStreams');

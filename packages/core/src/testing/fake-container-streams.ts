@@ -14,6 +14,8 @@ export interface FakeExecResult {
 export class FakeContainerStreams extends FakeRecorder<MethodsOf<ContainerStreams>> implements ContainerStreams {
   execResult: FakeExecResult = { exitCode: 0 };
   attachOutput = '';
+  /** What `stdinOpen` answers. */
+  stdinIsOpen = true;
 
   async exec(id: ContainerId, cmd: readonly string[], io: StreamingIo, signal: AbortSignal): Promise<number> {
     this.record('exec', id, cmd, io);
@@ -29,5 +31,10 @@ export class FakeContainerStreams extends FakeRecorder<MethodsOf<ContainerStream
     this.record('attach', id, io);
     throwIfAborted(signal, `attach to container "${id}"`);
     if (this.attachOutput) io.stdout?.write(this.attachOutput);
+  }
+
+  stdinOpen(id: ContainerId): boolean {
+    this.record('stdinOpen', id);
+    return this.stdinIsOpen;
   }
 }
