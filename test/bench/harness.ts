@@ -135,7 +135,7 @@ const stopTimeoutMs = 20_000;
 const setpriv = '/usr/bin/setpriv';
 
 /**
- * Starts crikit as its own `crikitd` process (packages/server/dist/main.js; run `pnpm build` first) with a
+ * Starts crikit as its own `crikitd` process (the bundle packages/server/dist/crikitd.js; run `pnpm build` first) with a
  * managed containerd, on a fresh temp dir, and resolves once the CRI socket answers Version. Its memory is
  * crikitd's own; containerd's is reported beside it.
  * @throws Error with crikitd's last log lines when it exits or does not answer in time (nothing is left behind)

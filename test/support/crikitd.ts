@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'smol-toml';
 import { criClient, type CriClient } from './cri-client.js';
 
-/** Path of the built crikitd entry point. */
-export const crikitdMain = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../packages/server/dist/main.js');
+/** Path of the built crikitd daemon: the bundle `pnpm build` makes and the `crikitd` bin runs. */
+export const crikitdMain = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../packages/server/dist/crikitd.js');
 
 /** A private set of dirs for one crikitd with managed containerd (short, for unix socket limits). */
 export function tempRuntimeDirs(): { dir: string; socket: string; config: Record<string, unknown>; cleanup(): void } {
