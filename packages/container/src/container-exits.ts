@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import {
   nowNs, ContainerdClient, ContainerdEventMonitor, ContainerLogWriter, ContainerStore, CrikitKeys, deleteTask,
-  encodeContainerStatus, Logger, RuntimeEventBus, StartOrder, writeExtension,
+  encodeContainerStatus, Logger, missedExits, RuntimeEventBus, SerialRuns, StartOrder, writeExtension,
   type ContainerId, type ContainerRecord, type Startable, type TaskExit,
 } from '@crikit/core';
 import { ContainerIo } from './container-io.js';
@@ -20,6 +20,7 @@ export class ContainerExits implements Startable {
   private readonly recording = new Map<string, Promise<ContainerRecord | undefined>>();
   /** Containers whose task this recorder deleted, so RemoveContainer need not (in memory: a restart forgets). */
   private readonly deletedTasks = new Set<string>();
+  private readonly reconciles = new SerialRuns(err => this.log.warn({ err }, 'reconcile container exits'));
 
   constructor(
     @inject(ContainerdClient) private readonly containerd: ContainerdClient,
@@ -42,14 +43,34 @@ export class ContainerExits implements Startable {
     if (this.store.find(containerId)) this.oomKilled.add(containerId);
   };
 
+  // Exits that happened while the stream was down never arrive as events: look for them.
+  private readonly onSubscribed = (): void => {
+    this.reconciles.run(() => this.reconcile(AbortSignal.timeout(60_000)));
+  };
+
   async start(): Promise<void> {
     this.monitor.events.on('task:exited', this.onExit);
     this.monitor.events.on('task:oom-killed', this.onOom);
+    this.monitor.events.on('stream:subscribed', this.onSubscribed);
   }
 
   async stop(): Promise<void> {
     this.monitor.events.off('task:exited', this.onExit);
     this.monitor.events.off('task:oom-killed', this.onOom);
+    this.monitor.events.off('stream:subscribed', this.onSubscribed);
+    await this.reconciles.idle();
+  }
+
+  /**
+   * Records the exits containerd's event stream missed (containerd restarted, the stream broke): each
+   * container the store has running whose task stopped or vanished. Idempotent; runs after every subscription.
+   */
+  async reconcile(signal: AbortSignal): Promise<void> {
+    const running = this.store.list(r => r.status.state === 'running').map(r => r.metadata.id);
+    for (const exit of await missedExits(this.containerd, running, signal)) {
+      this.log.info({ container: exit.containerId, exitCode: exit.exitStatus }, 'exit missed by the event stream');
+      await this.record(exit.containerId as ContainerId, exit.exitStatus, exit.exitedAt);
+    }
   }
 
   /**

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import {
-  ContainerdClient, ContainerdEventMonitor, CrikitKeys, deleteTask, getTask, isLive, Logger, parseJsonAny,
-  recoverSandboxRecord, RuntimeEventBus, SandboxStore, specJsonOf, StartOrder, type SandboxId, type Startable, type TaskExit,
+  ContainerdClient, ContainerdEventMonitor, CrikitKeys, deleteTask, getTask, isLive, Logger, missedExits, parseJsonAny,
+  recoverSandboxRecord, RuntimeEventBus, SandboxStore, SerialRuns, specJsonOf, StartOrder, type SandboxId, type Startable, type TaskExit,
 } from '@crikit/core';
 import { SandboxInspection } from './sandbox-inspection.js';
 import { SandboxTeardown } from './sandbox-teardown.js';
@@ -31,8 +31,15 @@ export class SandboxRecovery implements Startable {
     void this.sandboxExited(exit).catch(err => this.log.warn({ sandbox: exit.containerId, err }, 'record sandbox exit'));
   };
 
+  private readonly reconciles = new SerialRuns(err => this.log.warn({ err }, 'reconcile sandbox exits'));
+  // Exits that happened while the stream was down never arrive as events: look for them.
+  private readonly onSubscribed = (): void => {
+    this.reconciles.run(() => this.reconcile(AbortSignal.timeout(60_000)));
+  };
+
   async start(signal: AbortSignal): Promise<void> {
     this.monitor.events.on('task:exited', this.onExit);
+    this.monitor.events.on('stream:subscribed', this.onSubscribed);
     const { containers } = await this.containerd.containers.list({ filters: [`labels."${CrikitKeys.kind}"==sandbox`] }, { signal });
     for (const c of containers) {
       const { record, problems } = recoverSandboxRecord({
@@ -56,6 +63,21 @@ export class SandboxRecovery implements Startable {
 
   async stop(): Promise<void> {
     this.monitor.events.off('task:exited', this.onExit);
+    this.monitor.events.off('stream:subscribed', this.onSubscribed);
+    await this.reconciles.idle();
+  }
+
+  /**
+   * Records the pause exits containerd's event stream missed (containerd restarted, the stream broke):
+   * each ready sandbox whose task stopped or vanished becomes NOTREADY. Idempotent; runs after every subscription.
+   */
+  async reconcile(signal: AbortSignal): Promise<void> {
+    const ready = this.store.list(r => r.status.state === 'ready').map(r => r.metadata.id);
+    for (const exit of await missedExits(this.containerd, ready, signal)) {
+      if (this.store.find(exit.containerId)?.status.state !== 'ready') continue;
+      this.log.info({ sandbox: exit.containerId, exitStatus: exit.exitStatus }, 'pause exit missed by the event stream');
+      await this.sandboxExited(exit);
+    }
   }
 
   // The pause process died: the pod is not ready any more; its task is deleted, as containerd's CRI does.

@@ -17,10 +17,15 @@ export interface TaskEvents {
   'task:exited': [exit: TaskExit];
   /** The kernel's OOM killer hit a task's cgroup (containerd `/tasks/oom`). */
   'task:oom-killed': [containerId: string];
+  /**
+   * The event stream is (again) delivering: events from now on arrive, but exits while it was down
+   * (containerd restarted, the stream broke) may be lost. Listeners reconcile against containerd's tasks.
+   */
+  'stream:subscribed': [];
 }
 
-/** containerd's topics for the events the monitor decodes. */
-export const taskEventTopics = { exit: '/tasks/exit', oom: '/tasks/oom' } as const;
+/** containerd's topics for the events the monitor decodes, and the marker it publishes to itself. */
+export const taskEventTopics = { exit: '/tasks/exit', oom: '/tasks/oom', marker: '/crikit/events/subscribed' } as const;
 
 /** Decodes one containerd envelope into a task event, or undefined for other topics. */
 export function decodeTaskEvent(envelope: types.Envelope): { kind: 'exit'; exit: TaskExit } | { kind: 'oom'; containerId: string } | undefined {
