@@ -12,7 +12,7 @@ import { ContainerConfig } from './container-config.js';
 import { containerLogPath } from './container-log-path.js';
 import { ContainerInspection } from './container-inspection.js';
 import { HostFactsProvider } from './host-facts-provider.js';
-import { StatHostDevices } from './host-devices.js';
+import { prepareHostDevices, StatHostDevices } from './host-devices.js';
 import { prepareHostMounts } from './host-mounts.js';
 import { readRootfsUserDb } from './rootfs-user-db.js';
 import { buildContainerSpec } from './spec/build-container-spec.js';
@@ -104,7 +104,7 @@ export class ContainerCreator {
       const record = await withLease(this.containerd, 'create', log, signal, async lease => {
         const { mounts } = await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: image.metadata.chainId }, { signal, lease });
         cleanup.push('remove snapshot', s => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: s }));
-        const spec = await this.spec(id, config, image, sandbox, mounts, rro);
+        const spec = await this.spec(id, config, image, sandbox, mounts, { rro, annotationPatterns: { pod: handler.podAnnotations, container: handler.containerAnnotations } });
         const metadata: ContainerMetadata = {
           version: 1, id, name, sandboxId: sandbox.metadata.id, config,
           imageRef: image.status.repoDigests[0] ?? image.metadata.id,
@@ -147,7 +147,7 @@ export class ContainerCreator {
 
   private async spec(
     id: ContainerId, config: cri.ContainerConfig, image: ImageRecord, sandbox: SandboxRecord, mounts: Parameters<typeof readRootfsUserDb>[0],
-    supportsRecursiveReadOnly: boolean,
+    handler: { rro: boolean; annotationPatterns: { pod: readonly string[]; container: readonly string[] } },
   ) {
     const facts = await this.host.facts();
     const profilePath = containerSeccompProfilePath(config, { seccompProfileRoot: this.config.seccompProfileRoot });
@@ -157,16 +157,17 @@ export class ContainerCreator {
       image: { name: config.image!.image, config: image.metadata.spec },
       sandbox: { id: sandbox.metadata.id, config: sandbox.metadata.config, pid: sandbox.status.pid, netnsPath: sandbox.metadata.netnsPath, files },
       userDb: await this.userDb(image, mounts),
-      devices: this.devices,
+      devices: await prepareHostDevices(this.devices, config),
       localhostSeccomp: profilePath ? await loadLocalhostSeccompProfile(profilePath) : undefined,
       targetPid: this.targetPid(config),
+      annotationPatterns: handler.annotationPatterns,
       options: {
         cgroupDriver: this.cgroup.driver, cgroupVersion: facts.cgroupVersion,
         restrictOomScoreAdj: this.runtimes.restrictOomScoreAdj, ownOomScoreAdj: facts.ownOomScoreAdj,
         hostHasAppArmor: facts.hasAppArmor, runtimeDefaultSeccomp: this.config.seccompDefault,
         seccompProfileRoot: this.config.seccompProfileRoot,
         // What Status advertises for the pod's handler: `rro` declared by its binary, kernel >= 5.12.
-        supportsRecursiveReadOnly,
+        supportsRecursiveReadOnly: handler.rro,
         swapControllerAvailable: facts.swapControllerAvailable, hugetlbControllerAvailable: facts.hugetlbControllerAvailable,
         nodeHostname: facts.hostname, deviceOwnershipFromSecurityContext: this.config.deviceOwnershipFromSecurityContext,
         hostCapabilities: facts.boundingCapabilities, containerdNamespace: this.containerd.namespace,

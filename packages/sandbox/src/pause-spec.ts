@@ -22,6 +22,8 @@ export interface PauseSpecSettings {
 export async function pauseSpec(input: {
   id: SandboxId; config: cri.PodSandboxConfig; image: ImageRecord; imageName: string;
   files: SandboxPaths; netnsPath: string | undefined; settings: PauseSpecSettings;
+  /** The runtime handler's allow-list of pod annotations for the spec. */
+  podAnnotationPatterns: readonly string[];
 }): Promise<Any> {
   const sc = input.config.linux?.securityContext;
   const choice = profileChoice(sc?.seccomp, sc?.seccompProfilePath ?? '');
@@ -36,6 +38,7 @@ export async function pauseSpec(input: {
     // The pause image runs as a numeric user; a user name would need its /etc/passwd, which it has not.
     userDb: { passwd: undefined, group: undefined },
     localhostSeccomp,
+    podAnnotationPatterns: input.podAnnotationPatterns,
     options: {
       cgroupDriver: s.cgroupDriver, restrictOomScoreAdj: s.restrictOomScoreAdj, ownOomScoreAdj: s.ownOomScoreAdj,
       unprivilegedPorts: s.unprivilegedPorts, unprivilegedIcmp: s.unprivilegedIcmp, containerdNamespace: s.containerdNamespace,

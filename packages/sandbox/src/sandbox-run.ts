@@ -112,7 +112,7 @@ export class SandboxRunner {
         createdAt: nowNs(),
       };
       const specConfig = config.linux ? { ...config, linux: { ...config.linux, sysctls } } : config;
-      const spec = await pauseSpec({ id, config: specConfig, image: pause, imageName: this.config.sandboxImage, files, netnsPath, settings: await this.specSettings() });
+      const spec = await pauseSpec({ id, config: specConfig, image: pause, imageName: this.config.sandboxImage, files, netnsPath, settings: await this.specSettings(), podAnnotationPatterns: handler.podAnnotations });
       const status = { ...initialSandboxStatus, state: 'ready' as const, ip: ips[0] ?? '', additionalIps: ips.slice(1) };
       await this.containerd.containers.create({
         container: {

@@ -69,6 +69,9 @@ export function buildContainerSpec(input: ContainerSpecInput): OciSpec {
     ...(mounts.rootfsPropagation ? { rootfsPropagation: mounts.rootfsPropagation } : {}),
   };
   spec.linux = linux;
-  spec.annotations = containerAnnotations(config, { sandboxId: sandbox.id, sandboxConfig: sandbox.config, imageName: image.name });
+  spec.annotations = containerAnnotations(config, {
+    sandboxId: sandbox.id, sandboxConfig: sandbox.config, imageName: image.name,
+    podAnnotationPatterns: input.annotationPatterns?.pod, containerAnnotationPatterns: input.annotationPatterns?.container,
+  });
   return spec;
 }

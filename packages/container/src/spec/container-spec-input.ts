@@ -103,5 +103,7 @@ export interface ContainerSpecInput {
   readonly localhostSeccomp?: OciSeccomp | undefined;
   /** Host pid of the target container, for pid namespace mode TARGET. */
   readonly targetPid?: number | undefined;
+  /** The runtime handler's allow-lists of pod and container annotations for the spec; none by default. */
+  readonly annotationPatterns?: { readonly pod: readonly string[]; readonly container: readonly string[] } | undefined;
   readonly options: ContainerSpecOptions;
 }

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { isAnnotationPattern } from '../oci/passthrough-annotations.js';
+
+const annotationPatterns = (what: string) => z.array(z.string().min(1).refine(isAnnotationPattern, { message: 'malformed pattern' })).default([])
+  .describe(`${what} annotations whose keys match one of these patterns (Go path.Match: * ? [a-z]) go into the OCI spec; empty: none (containerd's ${what === 'pod' ? 'pod_annotations' : 'container_annotations'})`);
 
 /** One runtime handler (a Kubernetes RuntimeClass handler) and the containerd runtime behind it. */
 export const runtimeHandlerSchema = z.strictObject({
@@ -6,6 +10,8 @@ export const runtimeHandlerSchema = z.strictObject({
   binaryName: z.string().default('').describe('the runc binary the shim calls; empty: runc on PATH'),
   root: z.string().default('').describe("runc's state root; empty: runc's default"),
   systemdCgroup: z.boolean().default(false).describe('let runc manage cgroups through systemd (cgroup.driver = "systemd")'),
+  podAnnotations: annotationPatterns('pod'),
+  containerAnnotations: annotationPatterns('container'),
 });
 export type RuntimeHandlerConfig = z.infer<typeof runtimeHandlerSchema>;
 

@@ -11,3 +11,4 @@ export * from './spec-any.js';
 export * from './user-db.js';
 export * from './cgroups-path.js';
 export * from './sandbox-spec.js';
+export * from './passthrough-annotations.js';

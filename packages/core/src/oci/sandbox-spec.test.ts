@@ -124,4 +124,15 @@ describe('buildSandboxSpec', () => {
       'io.kubernetes.cri.sandbox-memory': '1024',
     });
   });
+
+  it('passes only the pod annotations the runtime handler allows; the CRI ones win', () => {
+    const annotations = { 'example.com/a': '1', 'example.com/b/c': '2', 'other.io/x': '3', 'io.kubernetes.cri.sandbox-id': 'spoof' };
+    const none = buildSandboxSpec(input({ config: { annotations } }));
+    assert.equal(Object.keys(none.annotations ?? {}).some(k => !k.startsWith('io.kubernetes.cri.')), false);
+    const some = buildSandboxSpec(input({ config: { annotations }, rest: { podAnnotationPatterns: ['example.com/*', 'io.kubernetes.cri.*'] } }));
+    assert.equal(some.annotations?.['example.com/a'], '1');
+    assert.equal('example.com/b/c' in (some.annotations ?? {}), false); // * does not cross "/"
+    assert.equal('other.io/x' in (some.annotations ?? {}), false);
+    assert.equal(some.annotations?.['io.kubernetes.cri.sandbox-id'], id);
+  });
 });

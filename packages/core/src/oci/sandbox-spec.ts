@@ -8,6 +8,7 @@ import { defaultLinuxSpec } from './default-spec.js';
 import { mergeEnv } from './env.js';
 import type { OciNamespaceType, OciSeccomp, OciSpec } from './oci-spec.js';
 import { clampOomScoreAdj } from './oom-score.js';
+import { passthroughAnnotations } from './passthrough-annotations.js';
 import type { SeccompNodeArch } from './seccomp-default-rules.js';
 import { profileChoice, resolveSeccomp } from './security-profile.js';
 import { mergeGids, resolveUser, supplementalGids, type UserDb } from './user-db.js';
@@ -47,6 +48,8 @@ export interface SandboxSpecInput {
   readonly userDb: UserDb;
   /** The Localhost seccomp profile when the pod asks for one (see `localhostProfilePath`). */
   readonly localhostSeccomp?: OciSeccomp | undefined;
+  /** The runtime handler's `podAnnotations`: the pod annotations allowed into the spec. None by default. */
+  readonly podAnnotationPatterns?: readonly string[] | undefined;
   readonly options: SandboxSpecOptions;
 }
 
@@ -156,6 +159,8 @@ function sandboxAnnotations(input: SandboxSpecInput): Record<string, string> {
   const { config } = input;
   const meta = config.metadata;
   const annotations: Record<string, string> = {
+    // containerd: only the pod annotations the handler allows; the CRI's own below win on a clash.
+    ...passthroughAnnotations(config.annotations, input.podAnnotationPatterns ?? []),
     'io.kubernetes.cri.container-type': 'sandbox',
     'io.kubernetes.cri.sandbox-id': input.id,
     'io.kubernetes.cri.sandbox-name': meta?.name ?? '',

@@ -20,6 +20,15 @@ describe('toSpecAny / fromSpecAny', () => {
     assert.equal(specToJson(spec as unknown as OciSpec), '{"ociVersion":"1.1.0","linux":{"resources":{"memory":{"limit":9007199254740993}}}}');
   });
 
+  it('no string can forge the bigint placeholder', () => {
+    const forged = ['\u0000bigint:123', '\u0000bigint:-5', 'x\u0000bigint:7'];
+    const spec = { ociVersion: '1.1.0', process: { env: forged }, annotations: { a: forged[0]! }, linux: { resources: { memory: { limit: 5n } } } };
+    const parsed = JSON.parse(specToJson(spec as unknown as OciSpec)) as { process: { env: unknown[] }; annotations: { a: unknown }; linux: { resources: { memory: { limit: unknown } } } };
+    assert.deepEqual(parsed.process.env, forged);
+    assert.equal(parsed.annotations.a, forged[0]);
+    assert.equal(parsed.linux.resources.memory.limit, 5);
+  });
+
   it('refuses values JSON cannot hold', () => {
     assert.throws(() => specToJson({ ociVersion: '1', process: { oomScoreAdj: NaN } } as unknown as OciSpec), InternalError);
   });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Any } from '@crikit/api';
 import { InternalError, InvalidArgumentError } from '../errors.js';
 import type { OciSpec } from './oci-spec.js';
@@ -5,22 +6,24 @@ import type { OciSpec } from './oci-spec.js';
 /** containerd: the type URL under which a container's `spec` (an OCI runtime spec in JSON) is stored. */
 export const OCI_SPEC_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/Spec';
 
-// A placeholder a bigint is written as first, then unquoted: JSON.stringify cannot write bigints.
-const BIGINT_MARK = '\u0000bigint:';
-
 /**
  * JSON text of `spec`, as containerd writes it: keys with undefined values are left out, bigints
  * (should a caller put one in an int64 field) are written as exact integers.
  * @throws InternalError on a value JSON cannot hold (NaN, Infinity, a function): a bug in the builder
  */
 export function specToJson(spec: OciSpec): string {
+  // A placeholder a bigint is written as first, then unquoted: JSON.stringify cannot write bigints.
+  // It carries a random nonce made for this call, so no string in the spec (an env value, an
+  // annotation, anything a user sent) can spell it and be turned into a bare number.
+  const mark = `\u0000bigint:${randomBytes(16).toString('hex')}:`;
   const text = JSON.stringify(spec, (key, value: unknown) => {
-    if (typeof value === 'bigint') return `${BIGINT_MARK}${value.toString()}`;
+    if (typeof value === 'bigint') return `${mark}${value.toString()}`;
     if (typeof value === 'number' && !Number.isFinite(value)) throw new InternalError(`encode oci spec: "${key}" is ${value}`);
     if (typeof value === 'function' || typeof value === 'symbol') throw new InternalError(`encode oci spec: "${key}" is a ${typeof value}`);
     return value;
   });
-  return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
+  const quoted = JSON.stringify(mark).slice(1, -1).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+  return text.replace(new RegExp(`"${quoted}(-?\\d+)"`, 'g'), '$1');
 }
 
 /**
