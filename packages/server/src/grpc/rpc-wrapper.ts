@@ -86,7 +86,10 @@ export class LoggingRpcWrapper implements RpcWrapper {
   private begin(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): { signal: AbortSignal; release: () => void } {
     this.inFlight++;
     const ac = new AbortController();
-    call.on('cancelled', () => ac.abort(new DOMException('the caller cancelled the call', 'AbortError')));
+    // grpc-js also reports 'cancelled' when the stream closes after a call ended well; the listener goes
+    // with the call, so no abort reason (a DOMException, which captures a stack) is made for nothing.
+    const cancelled = (): void => ac.abort(new DOMException('the caller cancelled the call', 'AbortError'));
+    call.once('cancelled', cancelled);
     const deadline = call.getDeadline();
     const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : deadline - Date.now();
     // Clamped: a deadline more than 2^31-1 ms away would otherwise fire at once.
@@ -95,6 +98,7 @@ export class LoggingRpcWrapper implements RpcWrapper {
       signal: ac.signal,
       release: () => {
         clearTimeout(timer);
+        call.off('cancelled', cancelled);
         if (--this.inFlight === 0) this.drained?.();
       },
     };
