@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { criConfigSchema } from './cri-config.js';
 
-type JsonSchema = { type?: string | string[]; default?: unknown; description?: string; enum?: unknown[]; properties?: Record<string, JsonSchema>; items?: JsonSchema };
+type JsonSchema = { type?: string | string[]; default?: unknown; description?: string; enum?: unknown[]; properties?: Record<string, JsonSchema>; items?: JsonSchema; anyOf?: JsonSchema[] };
 
 /** The config reference as a Markdown table, generated from the zod schema (the README embeds it). */
 export function configReference(): string {
@@ -21,6 +21,7 @@ export function configReference(): string {
 function typeOf(p: JsonSchema): string {
   if (p.enum) return p.enum.map(v => `\`${String(v)}\``).join(' \\| ');
   if (p.type === 'array') return `${p.items?.type ?? 'any'}[]`;
+  if (p.anyOf) return p.anyOf.map(typeOf).join(' \\| ');
   return Array.isArray(p.type) ? p.type.join(' \\| ') : (p.type ?? 'any');
 }
 

@@ -10,6 +10,7 @@ import { LoggingRpcWrapper } from './grpc/rpc-wrapper.js';
 import { FirstRequestRouter } from './grpc/h2/first-request-router.js';
 import { CriHandlerGroup } from './cri-handler-group.js';
 import { ServerConfig } from './server-config.js';
+import { socketOwnership } from './socket-owner.js';
 
 /** The gRPC server behind the CRI socket: RuntimeService and ImageService. */
 @injectable()
@@ -31,22 +32,42 @@ export class CriGrpcServer {
   }
 
   /**
-   * Binds the socket; a stale socket file is removed first.
-   * @throws FailedPreconditionError when something already answers on the socket
+   * Binds the socket; a stale socket file is removed first. The socket is bound under a private
+   * name, given its mode and owner there, and only then renamed into place: it never exists at
+   * its path with looser permissions, whatever crikitd's umask.
+   * @throws FailedPreconditionError when something already answers on the socket; InvalidArgumentError for an unknown owner or group
    */
   async listen(): Promise<void> {
     await this.clearStaleSocket();
-    await fs.mkdir(path.dirname(this.socket), { recursive: true });
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20, 'grpc.max_send_message_length': 16 << 20 });
-    const runtime = defineService(cri.RuntimeServiceDefinition, merge(this.groups.map(g => g.runtime?.() ?? {})), this.wrapper);
-    const image = defineService(cri.ImageServiceDefinition, merge(this.groups.map(g => g.image?.() ?? {})), this.wrapper);
-    server.addService(runtime.service, runtime.implementation);
-    server.addService(image.service, image.implementation);
-    if (this.config.acceptAnyAuthority) this.listener = await this.listenAcceptingAnyAuthority(server);
-    else await this.bindGrpc(server);
-    await fs.chmod(this.socket, this.config.socketMode);
-    this.server = server;
-    this.log.info({ socket: this.socket }, 'serving CRI');
+    const owner = await socketOwnership(this.config.socketOwner, this.config.socketGroup);
+    const dir = path.dirname(this.socket);
+    await fs.mkdir(dir, { recursive: true });
+    await removeOldStaging(dir);
+    // mkdtemp makes the directory 0700, on the socket's file system so that rename(2) is atomic.
+    const staging = await fs.mkdtemp(path.join(dir, STAGING_PREFIX));
+    const bound = path.join(staging, 's');
+    let server: grpc.Server | undefined;
+    try {
+      server = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20, 'grpc.max_send_message_length': 16 << 20 });
+      const runtime = defineService(cri.RuntimeServiceDefinition, merge(this.groups.map(g => g.runtime?.() ?? {})), this.wrapper);
+      const image = defineService(cri.ImageServiceDefinition, merge(this.groups.map(g => g.image?.() ?? {})), this.wrapper);
+      server.addService(runtime.service, runtime.implementation);
+      server.addService(image.service, image.implementation);
+      if (this.config.acceptAnyAuthority) this.listener = await this.listenAcceptingAnyAuthority(server, bound);
+      else await this.bindGrpc(server, bound);
+      await fs.chmod(bound, this.config.socketMode);
+      if (owner.uid !== -1 || owner.gid !== -1) await fs.chown(bound, owner.uid, owner.gid);
+      await fs.rename(bound, this.socket);
+      this.server = server;
+    } catch (err) {
+      this.listener?.close();
+      this.listener = undefined;
+      server?.forceShutdown();
+      throw err;
+    } finally {
+      await fs.rm(staging, { recursive: true, force: true });
+    }
+    this.log.info({ socket: this.socket, mode: this.config.socketMode.toString(8), ...owner }, 'serving CRI');
   }
 
   /** Stops taking calls, waits for in-flight ones until `signal` fires, then cuts the rest; removes the socket. Idempotent. */
@@ -69,7 +90,7 @@ export class CriGrpcServer {
   // crikit accepts the unix connections itself and lets FirstRequestRouter hand each to grpc-js, so
   // that any :authority is accepted: older grpc-go clients send the socket path, which Node's HTTP/2
   // layer refuses with a stream error on every call.
-  private async listenAcceptingAnyAuthority(server: grpc.Server): Promise<net.Server> {
+  private async listenAcceptingAnyAuthority(server: grpc.Server, socket: string): Promise<net.Server> {
     const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     const listener = net.createServer({ allowHalfOpen: true }, conn => {
       this.connections.add(conn);
@@ -78,14 +99,14 @@ export class CriGrpcServer {
     });
     await new Promise<void>((resolve, reject) => {
       listener.once('error', err => reject(new UnavailableError(`listen on ${this.socket}`, { cause: err })));
-      listener.listen(this.socket, () => resolve());
+      listener.listen(socket, () => resolve());
     });
     listener.on('error', err => this.log.warn({ err, socket: this.socket }, 'CRI socket error'));
     return listener;
   }
 
-  private bindGrpc(server: grpc.Server): Promise<void> {
-    return new Promise<void>((resolve, reject) => server.bindAsync(`unix:${this.socket}`, grpc.ServerCredentials.createInsecure(),
+  private bindGrpc(server: grpc.Server, socket: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => server.bindAsync(`unix:${socket}`, grpc.ServerCredentials.createInsecure(),
       err => (err ? reject(new UnavailableError(`listen on ${this.socket}`, { cause: err })) : resolve())));
   }
 
@@ -97,6 +118,19 @@ export class CriGrpcServer {
     if (await answers(this.socket)) throw new FailedPreconditionError(`another runtime already serves ${this.socket}`);
     this.log.info({ socket: this.socket }, 'removing stale socket');
     await fs.rm(this.socket, { force: true });
+  }
+}
+
+/** The private directories a socket is bound in before it is renamed into place. */
+const STAGING_PREFIX = '.ck-';
+
+// A crikitd killed between bind and rename leaves its staging directory; one older than a minute
+// belongs to nobody (a live start-up renames within milliseconds).
+async function removeOldStaging(dir: string): Promise<void> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names.filter(n => n.startsWith(STAGING_PREFIX) && n.length === STAGING_PREFIX.length + 6)) {
+    const st = await fs.lstat(path.join(dir, name)).catch(() => undefined);
+    if (st?.isDirectory() && Date.now() - st.mtimeMs > 60_000) await fs.rm(path.join(dir, name), { recursive: true, force: true });
   }
 }
 
