@@ -116,6 +116,17 @@ describe('networked pods', () => {
     await assert.rejects(c.runtime.runPodSandbox({ config: podConfig('panicky', { linux: { sysctls: { 'kernel.panic': '1' } } }) }),
       (e: { code: number; details: string }) => e.code === status.INVALID_ARGUMENT && e.details.includes('kernel.panic'));
   });
+
+  test('a sysctl of the pod\'s eth0 is applied: the pause container is made after CNI made eth0', async () => {
+    const id = (await c.runtime.runPodSandbox({ config: podConfig('eth0-tuned', {
+      linux: { sysctls: { 'net.ipv4.conf.eth0.arp_ignore': '2', 'net.ipv4.conf.all.arp_announce': '1' } },
+    }) })).podSandboxId;
+    const s = await statusOf(id);
+    assert.equal(inNetns(s.info.netNamespacePath, ['cat', '/proc/sys/net/ipv4/conf/eth0/arp_ignore']).trim(), '2');
+    assert.equal(inNetns(s.info.netNamespacePath, ['cat', '/proc/sys/net/ipv4/conf/all/arp_announce']).trim(), '1');
+    await c.runtime.stopPodSandbox({ podSandboxId: id });
+    await c.runtime.removePodSandbox({ podSandboxId: id });
+  });
 });
 
 describe('the pause process', () => {

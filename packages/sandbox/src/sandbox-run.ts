@@ -5,10 +5,10 @@ import {
   nowNs, CgroupConfig, CleanupStack, ContainerdClient, containerdRuntime, CrikitKeys, deadline, destroyTask, encodeSandboxMetadata,
   encodeSandboxStatus, ImageService, initialSandboxStatus, InvalidArgumentError, jsonAny, Logger, NetworkNamespaces,
   JoinableAttempts, PathsConfig, PodNetwork, readOwnOomScoreAdj, RuntimeEventBus, runtimeHandler, RuntimesConfig, sandboxName, sandboxPaths,
-  sandboxRecordOf, SandboxStore, Snapshotter,
+  sandboxRecordOf, SandboxStore, Snapshotter, writeExtension,
   type ImageRecord, type SandboxId, type SandboxMetadata, type SandboxRecord,
 } from '@crikit/core';
-import { checkSysctls } from './sysctl-policy.js';
+import { checkSysctls, namesInterface } from './sysctl-policy.js';
 import { SandboxConfig } from './sandbox-config.js';
 import { SandboxInspection } from './sandbox-inspection.js';
 import { mountShm, removeSandboxFiles, removeSandboxState, writeSandboxFiles } from './sandbox-files.js';
@@ -24,6 +24,20 @@ const rollbackMs = 60_000;
 const attemptTimeoutMs = 4 * 60_000;
 /** How long the sandbox of an attempt whose caller went away waits for the kubelet's retry. */
 const keepUncollectedMs = 10 * 60_000;
+
+/**
+ * Runs `a` and `b` at once under one signal. When either fails, the other is aborted and awaited
+ * (so every undo it pushed is there to run), and the first failure is thrown.
+ */
+async function bothOrNeither<A, B>(a: (s: AbortSignal) => Promise<A>, b: (s: AbortSignal) => Promise<B>, signal: AbortSignal): Promise<[A, B]> {
+  const ac = new AbortController();
+  const both = AbortSignal.any([signal, ac.signal]);
+  const failFast = <T>(p: Promise<T>): Promise<T> => p.catch((err: unknown) => { ac.abort(err); throw err; });
+  const [ra, rb] = await Promise.allSettled([failFast(a(both)), failFast(b(both))]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
+}
 
 /**
  * RunPodSandbox, step by step: each step pushes its undo, so a failure anywhere leaves nothing
@@ -100,39 +114,53 @@ export class SandboxRunner {
       cleanup.push('remove shm', () => removeSandboxState(files));
       if (!hostIpc) await mountShm(files, this.config.shmSizeBytes);
 
-      let ips: readonly string[] = [];
-      if (netnsPath) {
-        const pod = podRefOf(id, config, netnsPath);
-        ips = (await this.network.attach(pod, signal)).ips;
-        cleanup.push('detach network', s => this.network.detach(pod, s));
-      }
-
       const metadata: SandboxMetadata = {
         version: 1, id, name: sandboxName(meta), config, runtimeHandler: request.runtimeHandler, netnsPath,
         createdAt: nowNs(),
       };
       const specConfig = config.linux ? { ...config, linux: { ...config.linux, sysctls } } : config;
       const spec = await pauseSpec({ id, config: specConfig, image: pause, imageName: this.config.sandboxImage, files, netnsPath, settings: await this.specSettings(), podAnnotationPatterns: handler.podAnnotations });
-      const status = { ...initialSandboxStatus, state: 'ready' as const, ip: ips[0] ?? '', additionalIps: ips.slice(1) };
-      await this.containerd.containers.create({
-        container: {
-          id, image: pause.status.repoTags[0] ?? pause.metadata.id,
-          labels: { ...config.labels, [CrikitKeys.kind]: 'sandbox' },
-          runtime: containerdRuntime(handler),
-          spec,
-          snapshotter: this.snapshotter, snapshotKey: id,
-          extensions: {
-            [CrikitKeys.sandboxMetadata]: jsonAny(CrikitKeys.sandboxMetadata, encodeSandboxMetadata(metadata)),
-            [CrikitKeys.sandboxStatus]: jsonAny(CrikitKeys.sandboxStatus, encodeSandboxStatus(status)),
+      const ready = { ...initialSandboxStatus, state: 'ready' as const };
+      const attach = async (s: AbortSignal): Promise<readonly string[]> => {
+        if (!netnsPath) return [];
+        const pod = podRefOf(id, config, netnsPath);
+        const { ips } = await this.network.attach(pod, s);
+        cleanup.push('detach network', u => this.network.detach(pod, u));
+        return ips;
+      };
+      const createPause = async (s: AbortSignal): Promise<void> => {
+        await this.containerd.containers.create({
+          container: {
+            id, image: pause.status.repoTags[0] ?? pause.metadata.id,
+            labels: { ...config.labels, [CrikitKeys.kind]: 'sandbox' },
+            runtime: containerdRuntime(handler),
+            spec,
+            snapshotter: this.snapshotter, snapshotKey: id,
+            extensions: {
+              [CrikitKeys.sandboxMetadata]: jsonAny(CrikitKeys.sandboxMetadata, encodeSandboxMetadata(metadata)),
+              [CrikitKeys.sandboxStatus]: jsonAny(CrikitKeys.sandboxStatus, encodeSandboxStatus(ready)),
+            },
           },
-        },
-      }, { signal });
-      cleanup.push('delete container', s => this.containerd.containers.delete({ id }, { signal: s }));
-      const { mounts } = await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: pause.metadata.chainId }, { signal });
-      cleanup.push('remove snapshot', s => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: s }));
-
-      await this.containerd.tasks.create({ containerId: id, rootfs: mounts }, { signal });
-      cleanup.push('destroy task', s => destroyTask(this.containerd, id, s));
+        }, { signal: s });
+        cleanup.push('delete container', u => this.containerd.containers.delete({ id }, { signal: u }));
+        const { mounts } = await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: pause.metadata.chainId }, { signal: s });
+        cleanup.push('remove snapshot', u => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: u }));
+        await this.containerd.tasks.create({ containerId: id, rootfs: mounts }, { signal: s });
+        cleanup.push('destroy task', u => destroyTask(this.containerd, id, u));
+      };
+      // CNI ADD and the pause container's creation need only the pinned netns, so they overlap
+      // (containerd's CRI runs them one after the other). A sysctl of an interface CNI makes can
+      // be set by runc only once that interface exists: then they run in turn.
+      let ips: readonly string[];
+      if (namesInterface(sysctls)) {
+        ips = await attach(signal);
+        await createPause(signal);
+      } else {
+        [ips] = await bothOrNeither(attach, createPause, signal);
+      }
+      const status = { ...ready, ip: ips[0] ?? '', additionalIps: ips.slice(1) };
+      // The addresses are kept before the pod runs: a crikitd restart finds them with the pod.
+      if (ips.length > 0) await writeExtension(this.containerd, id, CrikitKeys.sandboxStatus, encodeSandboxStatus(status), signal);
       const { pid } = await this.containerd.tasks.start({ containerId: id }, { signal });
 
       const record: SandboxRecord = sandboxRecordOf(metadata, { ...status, pid });

@@ -26,3 +26,14 @@ export function checkSysctls(sysctls: Readonly<Record<string, string>>, pod: { h
   }
   return out;
 }
+
+/** A sysctl of one network interface (`net.ipv4.conf.eth0.…`, `net.ipv6.neigh.eth0.…`), not `all`/`default`. */
+const interfaceSysctl = /^net\.ipv[46]\.(conf|neigh)\.(?!all\.|default\.)[^.]+\./;
+
+/**
+ * Whether any of the (checked, `.`-separated) sysctls names a network interface: runc can set it only
+ * once CNI has made that interface in the pod's netns.
+ */
+export function namesInterface(sysctls: Readonly<Record<string, string>>): boolean {
+  return Object.keys(sysctls).some(name => interfaceSysctl.test(name));
+}
