@@ -55,17 +55,16 @@ export class SandboxTeardown {
   private async stopAll(record: SandboxRecord, signal: AbortSignal): Promise<void> {
     const id = record.metadata.id;
     if (this.stopped.has(id)) return;
-    for (const c of this.containers.list(c => c.metadata.sandboxId === id)) {
-      await this.containerManager?.stop(c.metadata.id, 0, signal);
-    }
-    await destroyTask(this.containerd, id, signal);
-    await removeSandboxState(sandboxPaths(this.paths, id));
+    await settleAll(this.containers.list(c => c.metadata.sandboxId === id).map(c => this.containerManager?.stop(c.metadata.id, 0, signal)));
     const { netnsPath } = record.metadata;
-    if (netnsPath) {
+    // The pause task and CNI DEL are independent (the netns stays pinned until both are done), so
+    // they run at once; containerd's CRI runs them one after the other.
+    await settleAll([
+      destroyTask(this.containerd, id, signal).then(() => removeSandboxState(sandboxPaths(this.paths, id))),
       // CNI DEL runs even when the netns is gone: host-local must release the IP either way.
-      await this.network.detach(podRefOf(id, record.metadata.config, netnsPath), signal);
-      await this.netns.remove(netnsPath, signal);
-    }
+      netnsPath ? this.network.detach(podRefOf(id, record.metadata.config, netnsPath), signal) : undefined,
+    ]);
+    if (netnsPath) await this.netns.remove(netnsPath, signal);
     const stopped = this.store.update(id, s => ({ ...s, state: 'notready', pid: 0 }));
     await this.persistStatus(stopped, signal);
     this.stopped.add(id);
@@ -108,4 +107,10 @@ export class SandboxTeardown {
   async persistStatus(record: SandboxRecord, signal: AbortSignal): Promise<void> {
     await writeExtension(this.containerd, record.metadata.id, CrikitKeys.sandboxStatus, encodeSandboxStatus(record.status), signal);
   }
+}
+
+/** Waits for every promise to settle, then throws the first failure: a teardown step never stops another halfway. */
+async function settleAll(steps: readonly (Promise<unknown> | undefined)[]): Promise<void> {
+  const failed = (await Promise.allSettled(steps)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
