@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { cri, type PartialMessage } from '@crikit/api';
+import { SandboxStore } from '@crikit/core';
 import { createRuntime, type CriRuntime } from '@crikit/server';
 import {
   collectSession, connectPortForward, connectSpdyCommand, connectWebSocketCommand, readAll, waitForOutput,
@@ -207,7 +208,43 @@ describe('port forwarding', () => {
       session.close();
     });
   }
+
+  test('no process per connection: one dial helper lives in the pod\'s netns, and it goes when the pod stops', async () => {
+    const cfg = podConfig('pf-helper');
+    const helperPod = (await c.runtime.runPodSandbox({ config: cfg })).podSandboxId;
+    await runContainer(c, helperPod, cfg, containerConfig('httpd', env.busybox, 'mkdir -p /www && echo "helper pod" > /www/index.html && exec httpd -f -p 8080 -h /www'));
+    // The namespace's inode: the pin is gone once the pod stops, the namespace lives while a process is in it.
+    const netns = fs.statSync(runtime.container.get(SandboxStore).get(helperPod).metadata.netnsPath!).ino;
+    const session = await connectPortForward((await c.runtime.portForward({ podSandboxId: helperPod, port: [8080] })).url, 'spdy', [8080]);
+    const bodies = await eventually(async () => {
+      const all = await Promise.all(Array.from({ length: 5 }, () => httpGet(session.connect(8080).data).catch(() => '')));
+      return all.every(b => b.includes('helper pod')) ? all : undefined;
+    }, 'five connections through the helper pod');
+    assert.equal(bodies.length, 5);
+    assert.equal(processesIn(netns).length, 1, 'one helper for all connections');
+    assert.match(fs.readFileSync(`/proc/${processesIn(netns)[0]}/cmdline`, 'utf8'), /netns-dial-helper/);
+    session.close();
+    await c.runtime.stopPodSandbox({ podSandboxId: helperPod });
+    await eventually(async () => (processesIn(netns).length === 0 ? true : undefined), 'the helper to leave with the pod');
+    await c.runtime.removePodSandbox({ podSandboxId: helperPod });
+  });
 });
+
+/** Pids of this process's children that live in the network namespace with inode `ino`. */
+function processesIn(ino: number): string[] {
+  const children = new Set<string>();
+  const me = String(process.pid);
+  for (const pid of fs.readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
+    try {
+      const ppid = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1];
+      if (ppid !== me) continue;
+      if (fs.statSync(`/proc/${pid}/ns/net`).ino === ino) children.add(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return [...children];
+}
 
 describe('load and misbehaving clients', () => {
   test('50 concurrent exec streams each get their own output', async () => {

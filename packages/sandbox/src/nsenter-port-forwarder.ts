@@ -1,27 +1,46 @@
-import { spawn } from 'node:child_process';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { inject, injectable } from 'inversify';
-import { abortError, FailedPreconditionError, Logger, SandboxStore, UnavailableError, type PortForwarder, type SandboxId } from '@crikit/core';
+import {
+  abortError, FailedPreconditionError, Logger, RuntimeEventBus, SandboxStore, StartOrder, UnavailableError,
+  type PortForwarder, type SandboxId, type SandboxRecord, type Startable,
+} from '@crikit/core';
+import { DialError, NetnsDialers } from './netns-dialers.js';
 
-/**
- * Once one direction has ended, how long the other may go on (socat's -t): containerd's CRI gives
- * the second copy one second after the first finished.
- */
-const halfCloseSeconds = 1;
+/** After one direction of a forwarded connection ended, how long the other may go on. */
+const halfCloseMs = 1_000;
 
 /**
  * PortForward into a pod's network namespace. Node cannot switch one of its threads into another
- * netns, so each connection runs `nsenter --net=<netns> socat - TCP4:127.0.0.1:<port>` and copies
- * the stream through its stdin and stdout (as the kubelet's dockershim did). A host-network pod's
- * ports are on the host: those are dialled directly.
+ * netns, so a long-lived helper started with `nsenter --net=<netns>` makes each connection inside
+ * the pod and hands the connected socket over (NetnsDialers): no process per connection, and the
+ * bytes then flow between the client's stream and that socket in crikitd. A host-network pod's
+ * ports are on the host: those are dialled directly. A pod's helper goes when the pod stops.
  */
 @injectable()
-export class NsenterPortForwarder implements PortForwarder {
+export class NsenterPortForwarder implements PortForwarder, Startable {
+  readonly startName = 'port forwarder';
+  readonly startOrder = StartOrder.services;
+  private readonly dialers = new NetnsDialers();
+
   constructor(
     @inject(SandboxStore) private readonly store: SandboxStore,
+    @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
     @inject(Logger) private readonly log: Logger,
   ) {}
+
+  private readonly onStopped = (record: SandboxRecord): void => {
+    if (record.metadata.netnsPath) this.dialers.release(record.metadata.netnsPath);
+  };
+
+  async start(): Promise<void> {
+    this.bus.events.on('sandbox:stopped', this.onStopped);
+  }
+
+  async stop(): Promise<void> {
+    this.bus.events.off('sandbox:stopped', this.onStopped);
+    this.dialers.close();
+  }
 
   async portForward(id: SandboxId, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
     const record = this.store.get(id);
@@ -29,69 +48,46 @@ export class NsenterPortForwarder implements PortForwarder {
     if (record.status.state !== 'ready') throw new FailedPreconditionError(`${what}: the sandbox is not ready`);
     if (signal.aborted) throw abortError(signal, what);
     const netns = record.metadata.netnsPath;
-    return netns ? this.viaSocat(netns, port, stream, signal, what) : dialHost(port, stream, signal, what);
-  }
-
-  private viaSocat(netns: string, port: number, stream: Duplex, signal: AbortSignal, what: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('nsenter', [`--net=${netns}`, '--', 'socat', '-t', String(halfCloseSeconds), '-', `TCP4:127.0.0.1:${port}`],
-        { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => { if (stderr.length < 4096) stderr += d.toString(); });
-      const onAbort = (): void => { child.kill('SIGKILL'); };
-      signal.addEventListener('abort', onAbort, { once: true });
-      stream.pipe(child.stdin);
-      child.stdin.on('error', () => undefined);
-      child.stdout.pipe(stream);
-      stream.once('close', () => { if (child.exitCode === null) child.kill('SIGKILL'); });
-      stream.on('error', () => undefined);
-      const outputEnded = new Promise<void>(r => { child.stdout.once('close', () => r()); });
-      child.once('error', err => {
-        signal.removeEventListener('abort', onAbort);
-        reject(new UnavailableError(`${what}: run nsenter/socat: ${err.message}`, { cause: err }));
-      });
-      child.once('exit', (code, sig) => {
-        signal.removeEventListener('abort', onAbort);
-        stream.unpipe(child.stdin);
-        void outputEnded.then(() => {
-          if (signal.aborted) { reject(abortError(signal, what)); return; }
-          if (code === 0 || (sig === 'SIGKILL' && stream.destroyed)) {
-            if (!stream.writableEnded && !stream.destroyed) stream.end();
-            resolve();
-            return;
-          }
-          const reason = /Connection refused/i.test(stderr) ? 'connection refused' : stderr.trim().split('\n').pop() || `socat exited with ${code ?? sig}`;
-          this.log.debug({ netns, port, stderr }, 'port forward: socat failed');
-          reject(new UnavailableError(`${what}: ${reason}`));
-        });
-      });
-    });
+    let socket: net.Socket;
+    try {
+      socket = netns ? await this.dialers.dial(netns, port, signal) : await dialHost(port);
+    } catch (err) {
+      if (signal.aborted) throw abortError(signal, what);
+      const reason = err instanceof DialError ? err.message : (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'connection refused' : (err as Error).message;
+      this.log.debug({ sandbox: id, port, err }, 'port forward: dial failed');
+      throw new UnavailableError(`${what}: ${reason}`, { cause: err });
+    }
+    return copyUntilClosed(socket, stream, signal, what);
   }
 }
 
-/** Connects to `port` on the host's loopback and copies both ways until both sides are done. */
-function dialHost(port: number, stream: Duplex, signal: AbortSignal, what: string): Promise<void> {
+/** Connects to `port` on the host's loopback. */
+function dialHost(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port });
-    let connected = false;
+    socket.once('connect', () => { socket.off('error', reject); resolve(socket); });
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * Copies both ways between a connected socket and the client's stream until the socket closes.
+ * containerd's CRI: once one direction has ended, the other gets one more second.
+ */
+function copyUntilClosed(socket: net.Socket, stream: Duplex, signal: AbortSignal, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
     const onAbort = (): void => { socket.destroy(); };
     signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', () => {
-      connected = true;
-      stream.pipe(socket);
-      socket.pipe(stream);
-    });
-    socket.on('error', err => {
-      if (!connected) {
-        signal.removeEventListener('abort', onAbort);
-        reject(new UnavailableError(`${what}: ${(err as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'connection refused' : err.message}`, { cause: err }));
-      }
-    });
+    stream.pipe(socket);
+    socket.pipe(stream);
+    const lastSecond = (): void => { setTimeout(() => socket.destroy(), halfCloseMs).unref(); };
+    stream.once('end', lastSecond);
+    socket.once('end', lastSecond);
+    socket.on('error', () => socket.destroy());
     stream.on('error', () => socket.destroy());
     stream.once('close', () => socket.destroy());
     socket.once('close', () => {
       signal.removeEventListener('abort', onAbort);
-      if (!connected) return;
       if (signal.aborted) reject(abortError(signal, what));
       else resolve();
     });

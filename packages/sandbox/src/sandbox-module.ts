@@ -19,4 +19,5 @@ export const sandboxModule = new ContainerModule(options => {
   options.bind(Startable).toService(SandboxRecovery);
   options.bind(NsenterPortForwarder).toSelf().inSingletonScope();
   options.bind(PortForwarder).toService(NsenterPortForwarder);
+  options.bind(Startable).toService(NsenterPortForwarder);
 });
