@@ -1,9 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type net from 'node:net';
-import { fileURLToPath } from 'node:url';
-
-/** The helper program, compiled beside this module. */
-const helperPath = fileURLToPath(new URL('./netns-dial-helper.js', import.meta.url));
+import { netnsDialHelperSource } from './netns-dial-helper.js';
 
 /** How long a helper without dials is kept before it is let go (it pins its network namespace). */
 const defaultIdleMs = 30_000;
@@ -25,7 +22,7 @@ interface Helper {
 
 /**
  * Dials TCP ports on the loopback of network namespaces without a process per connection: one
- * long-lived helper per namespace (`nsenter --net=<netns> node netns-dial-helper.js`) makes each
+ * long-lived helper per namespace (`nsenter --net=<netns> node -e <netnsDialHelperSource>`) makes each
  * connection inside the namespace and hands the connected socket back over its IPC channel. A
  * helper goes after `idleMs` without dials, on `release(netns)`, on `close()`, and when crikitd exits.
  */
@@ -77,7 +74,7 @@ export class NetnsDialers {
   private helper(netns: string): Helper {
     const existing = this.helpers.get(netns);
     if (existing) return existing;
-    const child = spawn('nsenter', [`--net=${netns}`, '--', process.execPath, helperPath], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = spawn('nsenter', [`--net=${netns}`, '--', process.execPath, '--input-type=commonjs', '-e', netnsDialHelperSource], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     const helper: Helper = { child, pending: new Map(), idle: undefined, stderr: '' };
     child.stderr!.on('data', (d: Buffer) => { if (helper.stderr.length < 4096) helper.stderr += d.toString(); });
     child.on('message', (m: { id: number; error?: string }, socket?: net.Socket) => {
