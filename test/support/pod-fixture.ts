@@ -14,7 +14,7 @@ export interface TestNetwork {
   readonly gateway: string;
   /** host-local's data dir: one file per allocated IP. */
   readonly ipamDir: string;
-  /** When this file exists, the failpoint plugin fails `failOn`. */
+  /** When this file exists, the failpoint plugin fails `failOn`; while it holds "hang", `failOn` hangs. */
   readonly failFile: string;
   /** IPs host-local holds now. */
   allocatedIps(): string[];

@@ -246,4 +246,27 @@ describe('CniPodNetwork', () => {
     assert.deepEqual((await bin.calls()).map(c => `${c.plugin} ${c.command} ${c.containerId.slice(0, 1)}`), ['fakepm DEL 2', 'fakebr DEL 2', 'loopback DEL 2']);
     assert.deepEqual((await cache.list()).map(e => `${e.containerId} ${e.ifName}`), [`${keep.id} lo`, `${keep.id} eth0`]);
   });
+
+  it('records the intent before ADD, so a crikit killed mid-ADD is cleaned up by the next one\'s garbage collection', async () => {
+    // fakepm hangs after fakebr took its "IP": the ADD is still running when a new crikit starts.
+    await bin.plugin('fakepm', { ADD: 'sleep 30' });
+    const first = await start();
+    const p = pod(3, netns);
+    const cut = new AbortController();
+    const attaching = first.net.attach(p, cut.signal).catch(() => undefined);
+    for (let i = 0; i < 100 && !(await bin.calls()).some(c => c.plugin === 'fakepm'); i++) await new Promise(r => setTimeout(r, 50));
+    const { net, cache } = await start();
+    const intent = (await cache.find(p.id, 'eth0'))[0];
+    assert.ok(intent, 'the eth0 attachment is in the cache while its ADD runs');
+    assert.equal(intent.result, undefined, 'without a result: only the intent');
+    await assert.rejects(net.check(p, signal()), FailedPreconditionError, 'an intent is not an attachment');
+    await bin.clearCalls();
+    await net.collectGarbage([], signal());
+    const dels = (await bin.calls()).filter(c => c.command === 'DEL');
+    assert.deepEqual(dels.map(c => `${c.plugin} ${c.ifName}`), ['fakepm eth0', 'fakebr eth0', 'loopback lo']);
+    assert.equal((dels[1]!.stdin as { prevResult?: unknown }).prevResult, undefined, 'no result to pass on');
+    assert.deepEqual(await cache.list(), []);
+    cut.abort();
+    await attaching;
+  });
 });

@@ -65,7 +65,7 @@ export class CniPodNetwork implements PodNetwork {
       const who = podName(pod);
       throwIfAborted(signal, `attach pod ${who}`);
       const [existing] = await this.cache.find(pod.id, podIfName);
-      if (existing) return toPodNetworkResult(existing.result, podIfName);
+      if (existing && existing.result !== undefined) return toPodNetworkResult(existing.result, podIfName);
       const net = this.configs.defaultNetwork;
       if (!net) throw new UnavailableError(`attach pod ${who}: cni network not ready: ${this.configs.condition().message}`);
       const { args, capabilityArgs } = podCniArgs(pod, this.podCidrs);
@@ -79,12 +79,16 @@ export class CniPodNetwork implements PodNetwork {
       const done: { spec: CniNetworkSpec; att: CniAttachment; result: unknown }[] = [];
       for (const { spec, att } of steps) {
         let result: unknown;
+        const entry = {
+          network: { name: spec.name, cniVersion: spec.cniVersion, plugins: [...spec.plugins], raw: spec.raw && { ...spec.raw } },
+          containerId: pod.id, ifName: att.ifName, netns: pod.netnsPath, args, capabilityArgs: { ...capabilityArgs },
+        };
         try {
+          // The intent first (an entry without a result): a crikit killed during the ADD leaves what the
+          // plugins took behind, and collectGarbage at the next start-up finds it here to DEL.
+          await this.cache.put({ ...entry, result: undefined });
           result = await this.network.add(spec, att, signal);
-          await this.cache.put({
-            network: { name: spec.name, cniVersion: spec.cniVersion, plugins: [...spec.plugins], raw: spec.raw && { ...spec.raw } },
-            containerId: pod.id, ifName: att.ifName, netns: pod.netnsPath, args, capabilityArgs: { ...capabilityArgs }, result,
-          });
+          await this.cache.put({ ...entry, result });
         } catch (err) {
           // CNI: a runtime must DEL after a failed ADD, so plugins release what they took (IPs, rules).
           for (const step of [...done, { spec, att, result }].reverse()) await this.undoAdd(step.spec, step.att, step.result);
@@ -142,7 +146,7 @@ export class CniPodNetwork implements PodNetwork {
       const net = this.configs.defaultNetwork;
       if (!net) throw new UnavailableError(`check pod ${who}: cni network not ready: ${this.configs.condition().message}`);
       const [entry] = await this.cache.find(pod.id, podIfName);
-      if (!entry) throw new FailedPreconditionError(`check pod ${who} on cni network "${net.name}": pod is not attached`);
+      if (entry?.result === undefined) throw new FailedPreconditionError(`check pod ${who} on cni network "${net.name}": pod is not attached`);
       const doing = `check pod ${who} on cni network "${entry.network.name}"`;
       if (!await this.netns.exists(pod.netnsPath)) throw new FailedPreconditionError(`${doing}: netns ${pod.netnsPath} is gone`);
       await this.network.check(specOf(entry), attachmentOf(entry, pod.netnsPath, doing), entry.result, signal);
@@ -164,9 +168,9 @@ export class CniPodNetwork implements PodNetwork {
   }
 
   /**
-   * CNI garbage collection: DEL of every cached attachment whose pod is not in `keep`, then GC on
-   * the default network (cniVersion ≥ 1.1.0) with the attachments that remain, as libcni's GCNetworkList.
-   * Not part of PodNetwork yet (TODO(network-cni): a contract method so sandbox recovery can call it).
+   * CNI garbage collection: DEL of every cached attachment whose pod is not in `keep` (with its ADD's
+   * result, or none when only the intent was recorded), then GC on the default network (cniVersion ≥
+   * 1.1.0) with the attachments that remain, as libcni's GCNetworkList.
    * @throws the first failure, after every stale attachment was tried
    */
   async collectGarbage(keep: readonly SandboxId[], signal: AbortSignal): Promise<void> {

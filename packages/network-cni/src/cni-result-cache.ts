@@ -20,8 +20,8 @@ const cachedEntrySchema = z.object({
   /** CNI_ARGS and the capability args given at ADD; DEL passes the same. */
   args: z.string(),
   capabilityArgs: z.record(z.string(), z.unknown()),
-  /** The result of the last plugin of the ADD: DEL's and CHECK's prevResult. */
-  result: z.unknown(),
+  /** The result of the last plugin of the ADD: DEL's and CHECK's prevResult. Absent while the ADD runs (the intent). */
+  result: z.unknown().optional(),
   createdAt: z.string(),
 });
 

@@ -5,6 +5,7 @@ export * from './pod-ref.js';
 export * from './sandbox-run.js';
 export * from './sandbox-teardown.js';
 export * from './sandbox-recovery.js';
+export * from './sandbox-sweep.js';
 export * from './containerd-sandbox-manager.js';
 export * from './nsenter-port-forwarder.js';
 export * from './sandbox-module.js';

@@ -11,6 +11,7 @@ import { NsenterPortForwarder } from './nsenter-port-forwarder.js';
 import { SandboxConfig, sandboxConfigSchema } from './sandbox-config.js';
 import { sandboxModule } from './sandbox-module.js';
 import { SandboxRecovery } from './sandbox-recovery.js';
+import { SandboxSweep } from './sandbox-sweep.js';
 
 test('sandboxModule binds the sandbox manager and its recovery, as singletons', () => {
   const c = new Container();
@@ -29,6 +30,7 @@ test('sandboxModule binds the sandbox manager and its recovery, as singletons', 
   assert.ok(manager instanceof ContainerdSandboxManager);
   assert.equal(c.get(SandboxManager), manager);
   assert.ok(c.getAll(Startable).some(s => s instanceof SandboxRecovery));
+  assert.ok(c.getAll(Startable).some(s => s instanceof SandboxSweep));
   assert.ok(c.get(PortForwarder) instanceof NsenterPortForwarder);
   assert.equal(c.get(PortForwarder), c.get(NsenterPortForwarder));
 });

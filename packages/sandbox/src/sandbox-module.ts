@@ -5,6 +5,7 @@ import { NsenterPortForwarder } from './nsenter-port-forwarder.js';
 import { SandboxInspection } from './sandbox-inspection.js';
 import { SandboxRecovery } from './sandbox-recovery.js';
 import { SandboxRunner } from './sandbox-run.js';
+import { SandboxSweep } from './sandbox-sweep.js';
 import { SandboxTeardown } from './sandbox-teardown.js';
 
 /** Binds pod sandboxes on containerd behind core's SandboxManager, their start-up recovery, and PortForward into their netns. */
@@ -17,6 +18,8 @@ export const sandboxModule = new ContainerModule(options => {
   options.bind(Startable).toService(SandboxInspection);
   options.bind(SandboxRecovery).toSelf().inSingletonScope();
   options.bind(Startable).toService(SandboxRecovery);
+  options.bind(SandboxSweep).toSelf().inSingletonScope();
+  options.bind(Startable).toService(SandboxSweep);
   options.bind(NsenterPortForwarder).toSelf().inSingletonScope();
   options.bind(PortForwarder).toService(NsenterPortForwarder);
   options.bind(Startable).toService(NsenterPortForwarder);

@@ -1,4 +1,5 @@
 import { inject, injectable } from 'inversify';
+import { taskTypes } from '@crikit/api';
 import {
   ContainerdClient, ContainerdEventMonitor, CrikitKeys, deleteTask, getTask, isLive, Logger, missedExits, parseJsonAny,
   recoverSandboxRecord, RuntimeEventBus, SandboxStore, SerialRuns, specJsonOf, StartOrder, type SandboxId, type Startable, type TaskExit,
@@ -51,7 +52,8 @@ export class SandboxRecovery implements Startable {
       const task = await getTask(this.containerd, c.id, signal).catch(() => undefined);
       let status = record.status;
       if (record.status.state !== 'unknown') {
-        status = isLive(task)
+        // A pause task never started (crikit was killed inside RunPodSandbox) is no ready pod.
+        status = isLive(task) && task!.status !== taskTypes.Status.CREATED
           ? { ...status, state: 'ready', pid: task!.pid }
           : { ...status, state: 'notready', pid: 0, exitStatus: task?.exitStatus ?? status.exitStatus };
       }

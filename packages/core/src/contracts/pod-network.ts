@@ -87,6 +87,14 @@ export interface PodNetwork {
    */
   check(pod: PodRef, signal: AbortSignal): Promise<void>;
 
+  /**
+   * Releases what attachments of pods not in `keep` still hold (a RunPodSandbox or StopPodSandbox cut short
+   * by a crash): CNI DEL from the cache, then CNI GC where the network supports it. Run at start-up, when
+   * `keep` is every pod there is. Optional: a backend that keeps no state across restarts leaves it out.
+   * @throws the first failure, after every stale attachment was tried
+   */
+  collectGarbage?(keep: readonly SandboxId[], signal: AbortSignal): Promise<void>;
+
   /** The current condition, read from memory, so the Status RPC stays cheap. */
   status(): NetworkCondition;
 

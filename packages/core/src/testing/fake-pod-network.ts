@@ -9,7 +9,7 @@ import { FakeRecorder, type MethodsOf } from './fake-recorder.js';
  * A PodNetwork that hands out IPs from 10.88.0.0/16 and remembers which pods are attached.
  * `setStatus` changes the condition and announces it, like a CNI config appearing or breaking.
  */
-export class FakePodNetwork extends FakeRecorder<MethodsOf<PodNetwork>> implements PodNetwork {
+export class FakePodNetwork extends FakeRecorder<MethodsOf<Required<PodNetwork>>> implements Required<PodNetwork> {
   /** Attached pods and what `attach` returned to them. */
   readonly attached = new Map<SandboxId, PodNetworkResult>();
   /** The last CIDR `updatePodCidr` set ('' before). */
@@ -46,6 +46,12 @@ export class FakePodNetwork extends FakeRecorder<MethodsOf<PodNetwork>> implemen
     this.record('check', pod);
     throwIfAborted(signal, `check pod "${pod.id}"`);
     if (!this.attached.has(pod.id)) throw new FailedPreconditionError(`check pod "${pod.id}": pod is not attached`);
+  }
+
+  async collectGarbage(keep: readonly SandboxId[], signal: AbortSignal): Promise<void> {
+    this.record('collectGarbage', [...keep]);
+    throwIfAborted(signal, 'collect pod network garbage');
+    for (const id of [...this.attached.keys()]) if (!keep.includes(id)) this.attached.delete(id);
   }
 
   status(): NetworkCondition {
