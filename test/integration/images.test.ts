@@ -227,14 +227,14 @@ test('docker save and OCI layout archives import into the store', async () => {
   const importer = runtime.container.get(ImageImporter);
   const saved = await uniqueImage('docker-save');
   const savedFile = path.join(dirs.dir, 'saved.tar');
-  writeDockerSave(savedFile, saved, ['crikit.test/saved:v1']);
+  await writeDockerSave(savedFile, saved, ['crikit.test/saved:v1']);
   const [fromSave] = await importer.import(savedFile, AbortSignal.timeout(60_000));
   assert.equal(fromSave?.metadata.id, saved.config.digest);
   assert.deepEqual((await statusOf('crikit.test/saved:v1'))?.repoTags, ['crikit.test/saved:v1']);
 
   const layout = await uniqueImage('oci-layout');
   const layoutFile = path.join(dirs.dir, 'layout.tar');
-  writeOciLayout(layoutFile, layout, 'crikit.test/layout:v2');
+  await writeOciLayout(layoutFile, layout, 'crikit.test/layout:v2');
   await importer.import(layoutFile, AbortSignal.timeout(60_000));
   assert.equal((await statusOf('crikit.test/layout:v2'))?.id, layout.config.digest);
 

@@ -13,14 +13,14 @@ import { readTar, type TarReadEntry } from './tar-reader.js';
 const work = mkdtempSync(join(tmpdir(), 'testkit-busybox-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-const layerEntries = (image: BuiltImage, i: number): TarReadEntry[] => readTar(gunzipSync(image.layers[i]!.data));
+const layerEntries = (image: BuiltImage, i: number): Promise<TarReadEntry[]> => readTar(gunzipSync(image.layers[i]!.data));
 const configOf = (image: BuiltImage): any => JSON.parse(image.config.data.toString('utf8'));
 
 describe('busyboxImage', () => {
   it('holds the host busybox, its applets, users, groups and directories', async () => {
     const image = await busyboxImage();
     assert.equal(image.layers.length, 1);
-    const entries = new Map(layerEntries(image, 0).map(e => [e.path, e]));
+    const entries = new Map((await layerEntries(image, 0)).map(e => [e.path, e]));
     assert.deepEqual(entries.get('bin/busybox')?.data, readFileSync('/bin/busybox'));
     assert.equal(entries.get('bin/busybox')?.mode, 0o755);
     for (const applet of ['sh', 'ls', 'cat', 'sleep', 'wget', 'nc', 'httpd', 'kill', 'true', 'false', ...BUSYBOX_APPLETS]) {
@@ -80,11 +80,11 @@ describe('busyboxImage', () => {
       User: 'app', Env: ['FOO=bar', 'PATH=/bin'], Entrypoint: ['/bin/sh', '-c'], Cmd: ['sleep 1'],
       WorkingDir: '/home/app', Labels: { l: 'v' }, StopSignal: 'SIGUSR1',
     });
-    const base = new Map(layerEntries(image, 0).map(e => [e.path, e]));
+    const base = new Map((await layerEntries(image, 0)).map(e => [e.path, e]));
     assert.equal(base.get('etc/motd')?.data.toString(), 'hi\n');
     assert.equal(base.get('bin/sh')?.type, 'symlink');
     assert.equal(base.get('bin/sh')?.linkTarget, 'busybox');
-    assert.deepEqual(layerEntries(image, 2).map(e => [e.path, e.data.toString()]), [['data/y', 'y']]);
+    assert.deepEqual((await layerEntries(image, 2)).map(e => [e.path, e.data.toString()]), [['data/y', 'y']]);
   });
 
   it('shares the base layer between calls and architectures', async () => {

@@ -66,8 +66,8 @@ export async function busyboxImage(options: BusyboxImageOptions = {}): Promise<B
     base = await buildBase(busyboxPath, links, options.extraFiles);
   }
   return buildImage({
-    layers: [base.layer, ...(options.extraLayers ?? []).map((entries, i) =>
-      buildLayer(entries, { createdBy: `testkit: busybox extra layer ${i + 1}` }))],
+    layers: [base.layer, ...await Promise.all((options.extraLayers ?? []).map((entries, i) =>
+      buildLayer(entries, { createdBy: `testkit: busybox extra layer ${i + 1}` })))],
     architecture: options.architecture ?? base.architecture,
     ...(options.variant !== undefined ? { variant: options.variant } : {}),
     format: options.format ?? 'oci',
@@ -110,7 +110,7 @@ async function buildBase(
     ...extraFiles,
   ];
   return {
-    layer: buildLayer(entries, { createdBy: `testkit: busybox rootfs from ${busyboxPath}` }),
+    layer: await buildLayer(entries, { createdBy: `testkit: busybox rootfs from ${busyboxPath}` }),
     architecture: busybox.architecture,
   };
 }

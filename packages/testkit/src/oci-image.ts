@@ -66,14 +66,15 @@ const EPOCH = '1970-01-01T00:00:00Z';
  * Builds an image (layers, config, manifest) without any external builder. Deterministic for the same
  * spec. @throws Error when the spec has no layer or a Docker image is given annotations
  */
-export function buildImage(spec: ImageSpec): BuiltImage {
+export async function buildImage(spec: ImageSpec): Promise<BuiltImage> {
   const format = spec.format ?? 'oci';
   const types = mediaTypesOf(format);
   if (spec.layers.length === 0) throw new Error('build image: at least one layer is required');
   if (format === 'docker' && spec.annotations !== undefined) {
     throw new Error('build image: docker schema2 manifests carry no annotations');
   }
-  const layers = spec.layers.map(layer => withLayerMediaType(isBuiltLayer(layer) ? layer : buildLayer(layer), types.layerGzip));
+  const layers = await Promise.all(spec.layers.map(async layer =>
+    withLayerMediaType(isBuiltLayer(layer) ? layer : await buildLayer(layer), types.layerGzip)));
   const platform: Platform = {
     os: spec.os ?? 'linux',
     architecture: spec.architecture ?? 'amd64',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants as zlibConstants, createGzip, gzipSync } from 'node:zlib';
 import { MediaType } from './media-types.js';
 import { blobOf, type Blob } from './oci-blob.js';
-import { TarWriter, type TarEntry } from './tar-writer.js';
+import { writeTar, type TarEntry } from './tar-writer.js';
 
 /** A gzip-compressed tar layer and the digest of its uncompressed form. */
 export interface BuiltLayer {
@@ -26,10 +26,8 @@ export interface LayerOptions {
  * Builds a layer from tar entries in memory. Deterministic: Node's gzip header carries mtime 0 and no
  * file name, and entry times default to 0, so the same entries always give the same digest.
  */
-export function buildLayer(entries: readonly TarEntry[], options: LayerOptions = {}): BuiltLayer {
-  const writer = new TarWriter();
-  for (const entry of entries) writer.add(entry);
-  const tar = writer.finish();
+export async function buildLayer(entries: readonly TarEntry[], options: LayerOptions = {}): Promise<BuiltLayer> {
+  const tar = await writeTar(entries);
   const gz = gzipSync(tar, { level: options.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION });
   return {
     blob: blobOf(gz, MediaType.ociLayerGzip),
@@ -42,8 +40,8 @@ export function buildLayer(entries: readonly TarEntry[], options: LayerOptions =
 export type LayerWrite = (chunk: Buffer) => Promise<void>;
 
 /**
- * Builds a layer whose tar bytes `produce` writes chunk by chunk (use `TarWriter` with a sink, or
- * `TarWriter.fileHeader` for large files). The uncompressed tar is hashed as it streams and never kept;
+ * Builds a layer whose tar bytes `produce` writes chunk by chunk (the chunks of `tarChunks`, whose
+ * `streamed-file` entries carry large files). The uncompressed tar is hashed as it streams and never kept;
  * only the compressed output is, so peak memory is about twice the compressed size.
  */
 export async function buildStreamedLayer(

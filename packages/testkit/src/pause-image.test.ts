@@ -10,7 +10,7 @@ describe('pauseImage', () => {
     const image = await pauseImage();
     const config = JSON.parse(image.config.data.toString('utf8'));
     assert.deepEqual(config.config, { User: '65535:65535', Entrypoint: ['/pause', '-P'] });
-    const entries = readTar(gunzipSync(image.layers[0]!.data));
+    const entries = await readTar(gunzipSync(image.layers[0]!.data));
     assert.deepEqual(entries.map(e => [e.path, e.type, e.mode]), [['pause', 'file', 0o755]]);
     assert.deepEqual(entries[0]!.data, readFileSync('/usr/bin/catatonit'));
   });

@@ -22,7 +22,7 @@ export interface PauseImageOptions {
 export async function pauseImage(options: PauseImageOptions = {}): Promise<BuiltImage> {
   const path = options.catatonitPath ?? '/usr/bin/catatonit';
   const catatonit = await loadStaticBinary(path, 'catatonit');
-  const layer = buildLayer([{ type: 'file', path: 'pause', data: catatonit.data, mode: 0o755 }],
+  const layer = await buildLayer([{ type: 'file', path: 'pause', data: catatonit.data, mode: 0o755 }],
     { createdBy: `testkit: /pause from ${path}` });
   return buildImage({
     layers: [layer],

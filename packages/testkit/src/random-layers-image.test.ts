@@ -13,17 +13,17 @@ describe('randomLayersImage', () => {
     const image = await randomLayersImage({ layers: 3, bytesPerLayer: size, seed: 'fixed' });
     assert.equal(image.layers.length, 3);
     const config = JSON.parse(image.config.data.toString('utf8'));
-    const contents = image.layers.map((layer, i) => {
+    const contents = await Promise.all(image.layers.map(async (layer, i) => {
       assert.equal(layer.digest, sha256(layer.data));
       assert.equal(layer.size, layer.data.length);
       const tar = gunzipSync(layer.data);
       assert.equal(config.rootfs.diff_ids[i], sha256(tar));
-      const file = readTar(tar).find(e => e.path === `data/layer-${i}.bin`);
+      const file = (await readTar(tar)).find(e => e.path === `data/layer-${i}.bin`);
       assert.equal(file?.size, size);
       // Random bytes do not compress: gzip can only add its framing.
       assert.ok(layer.size >= size, `layer ${i} compressed to ${layer.size} < ${size}`);
       return file.data;
-    });
+    }));
     assert.notDeepEqual(contents[0], contents[1]);
     assert.equal(new Set(image.layers.map(l => l.digest)).size, 3);
   });

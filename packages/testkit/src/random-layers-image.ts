@@ -3,7 +3,7 @@ import { constants as zlibConstants } from 'node:zlib';
 import type { ImageFormat } from './media-types.js';
 import { buildImage, type BuiltImage } from './oci-image.js';
 import { buildStreamedLayer, type BuiltLayer } from './oci-layer.js';
-import { TarWriter } from './tar-writer.js';
+import { tarChunks } from './tar-writer.js';
 
 /** Options for `randomLayersImage`. */
 export interface RandomLayersImageOptions {
@@ -55,23 +55,19 @@ export async function randomLayersImage(options: RandomLayersImageOptions = {}):
 
 function randomLayer(key: Buffer, index: number, size: number, gzipLevel: number): Promise<BuiltLayer> {
   const path = `data/layer-${index}.bin`;
+  // Each layer gets its own counter block, so no two layers share keystream (or digest).
+  const iv = Buffer.alloc(16);
+  iv.writeUInt32BE(index, 0);
+  const cipher = createCipheriv('aes-256-ctr', key, iv);
+  const zeros = Buffer.alloc(CHUNK);
+  function* content(): Generator<Buffer> {
+    for (let done = 0; done < size; done += CHUNK) yield cipher.update(zeros.subarray(0, Math.min(CHUNK, size - done)));
+  }
   return buildStreamedLayer(async write => {
-    const headers: Buffer[] = [];
-    const tar = new TarWriter(chunk => headers.push(chunk));
-    // Each layer gets its own counter block, so no two layers share keystream (or digest).
-    const iv = Buffer.alloc(16);
-    iv.writeUInt32BE(index, 0);
-    const cipher = createCipheriv('aes-256-ctr', key, iv);
-    const zeros = Buffer.alloc(CHUNK);
-    tar.add({ type: 'directory', path: 'data' });
-    tar.fileHeader({ path, size, mode: 0o644 });
-    for (const h of headers.splice(0)) await write(h);
-    for (let done = 0; done < size; done += CHUNK) {
-      await write(cipher.update(zeros.subarray(0, Math.min(CHUNK, size - done))));
-    }
-    const padding = TarWriter.padding(size);
-    if (padding.length > 0) await write(padding);
-    tar.finish();
-    for (const h of headers.splice(0)) await write(h);
+    const entries = [
+      { type: 'directory', path: 'data' },
+      { type: 'streamed-file', path, size, mode: 0o644, content: content() },
+    ] as const;
+    for await (const chunk of tarChunks(entries)) await write(chunk);
   }, { gzipLevel, createdBy: `testkit: ${size} random bytes at /${path}` });
 }

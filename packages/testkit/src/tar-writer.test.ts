@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readTar } from './tar-reader.js';
-import { TarWriter, writeTar, type TarEntry } from './tar-writer.js';
+import { tarChunks, writeTar, type TarEntry } from './tar-writer.js';
 
 const work = mkdtempSync(join(tmpdir(), 'testkit-tar-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -28,11 +28,11 @@ const entries: TarEntry[] = [
   { type: 'file', path: 'big.bin', data: Buffer.alloc(1500, 7), mode: 0o755 },
 ];
 
-describe('TarWriter', () => {
-  it('round-trips through readTar', () => {
-    const tar = writeTar(entries);
+describe('writeTar and readTar (tar-stream)', () => {
+  it('round-trips through readTar', async () => {
+    const tar = await writeTar(entries);
     assert.equal(tar.length % 512, 0);
-    const read = readTar(tar);
+    const read = await readTar(tar);
     assert.deepEqual(read.map(e => [e.path, e.type]), [
       ['etc', 'directory'], ['etc/hello', 'file'], ['tmp', 'directory'], [prefixPath, 'file'], [paxPath, 'file'],
       ['etc/link', 'symlink'], ['etc/far-link', 'symlink'], ['etc/hard', 'hardlink'], ['big.bin', 'file'],
@@ -51,24 +51,27 @@ describe('TarWriter', () => {
     assert.equal(read[8]!.mode, 0o755);
   });
 
-  it('uses the ustar prefix field for a long name that splits and PAX for one that does not', () => {
-    const tar = writeTar(entries);
+  it('uses the ustar prefix field for a long name that splits and PAX for one that does not', async () => {
+    const tar = await writeTar(entries);
     const headers = rawHeaders(tar);
     // etc, hello, tmp, prefixPath (no PAX), PAX + paxPath, symlink, PAX + far-link, hardlink, big.bin
     assert.deepEqual(headers.map(h => h.typeflag), ['5', '0', '5', '0', 'x', '0', '2', 'x', '2', '1', '0']);
+    // prefix + '/' + name is the path, each within its field, split at a '/'.
     const prefixHeader = headers[3]!.block;
-    assert.equal(prefixHeader.toString('ascii', 0, 28), 'deep-deep-deep-deep-file.txt');
-    assert.equal(prefixHeader.toString('ascii', 345, 345 + 119), 'dir/'.repeat(30).slice(0, -1));
+    const name = prefixHeader.toString('ascii', 0, 100).replace(/\0.*$/s, '');
+    const prefix = prefixHeader.toString('ascii', 345, 500).replace(/\0.*$/s, '');
+    assert.ok(name.length <= 100 && prefix.length > 0 && prefix.length <= 155, `name ${name.length}, prefix ${prefix.length} bytes`);
+    assert.equal(`${prefix}/${name}`, prefixPath);
     assert.match(headers[4]!.data.toString('utf8'), new RegExp(`^\\d+ path=${paxPath}\n$`));
   });
 
-  it('is deterministic', () => {
-    assert.deepEqual(writeTar(entries), writeTar(entries));
+  it('is deterministic', async () => {
+    assert.deepEqual(await writeTar(entries), await writeTar(entries));
   });
 
-  it('writes an archive that GNU tar lists and extracts', () => {
+  it('writes an archive that GNU tar lists and extracts', async () => {
     const file = join(work, 'roundtrip.tar');
-    writeFileSync(file, writeTar(entries));
+    writeFileSync(file, await writeTar(entries));
     const listing = execFileSync('tar', ['-tvf', file], { encoding: 'utf8' }).trim().split('\n');
     assert.equal(listing.length, entries.length);
     assert.match(listing[1]!, /^-rw-r----- app\/extra\s+12 1970-01-01 00:00 etc\/hello$/);
@@ -86,39 +89,38 @@ describe('TarWriter', () => {
     assert.equal(statSync(join(out, 'etc/hard')).ino, statSync(join(out, 'etc/hello')).ino);
   });
 
-  it('reads what GNU tar writes, including its long-name records', () => {
+  it('reads what GNU tar writes, including its long-name records', async () => {
     const src = join(work, 'gnu-src');
     const deep = join(src, 'x'.repeat(110));
     execFileSync('mkdir', ['-p', deep]);
     writeFileSync(join(deep, 'f'), 'gnu');
     for (const format of ['gnu', 'pax']) {
       const tar = execFileSync('tar', [`--format=${format}`, '-cf', '-', '-C', src, '.']);
-      const file = readTar(tar).find(e => e.path === `${'x'.repeat(110)}/f`);
+      const file = (await readTar(tar)).find(e => e.path === `${'x'.repeat(110)}/f`);
       assert.ok(file, `${format}: long path found`);
       assert.equal(file.data.toString(), 'gnu');
     }
   });
 
-  it('refuses a hard link to a file not written before it', () => {
-    const writer = new TarWriter();
-    assert.throws(() => writer.add({ type: 'hardlink', path: 'a', target: 'b' }), /not written before it/);
+  it('refuses a hard link to a file not written before it', async () => {
+    await assert.rejects(writeTar([{ type: 'hardlink', path: 'a', target: 'b' }]), /not written before it/);
   });
 
-  it('rejects a corrupted header', () => {
-    const tar = writeTar([{ type: 'file', path: 'a', data: 'x' }]);
+  it('rejects a corrupted header', async () => {
+    const tar = await writeTar([{ type: 'file', path: 'a', data: 'x' }]);
     tar[0] = 'b'.charCodeAt(0);
-    assert.throws(() => readTar(tar), /checksum/);
+    await assert.rejects(readTar(tar), /Invalid tar header/);
   });
 
-  it('streams a file through fileHeader and padding', () => {
+  it('streams a file from chunks, and refuses content that does not match its size', async () => {
+    async function* abc(): AsyncGenerator<Buffer> { yield Buffer.from('ab'); yield Buffer.from('c'); }
     const chunks: Buffer[] = [];
-    const writer = new TarWriter(chunk => chunks.push(chunk));
-    writer.fileHeader({ path: 'stream.bin', size: 3 });
-    chunks.push(Buffer.from('abc'), TarWriter.padding(3));
-    writer.finish();
-    const [entry] = readTar(Buffer.concat(chunks));
+    for await (const chunk of tarChunks([{ type: 'streamed-file', path: 'stream.bin', size: 3, content: abc() }])) chunks.push(chunk);
+    const [entry] = await readTar(Buffer.concat(chunks));
     assert.equal(entry?.path, 'stream.bin');
     assert.equal(entry?.data.toString(), 'abc');
+    await assert.rejects(writeTar([{ type: 'streamed-file', path: 'short', size: 4, content: abc() }]), /3 bytes, not its size 4/);
+    await assert.rejects(writeTar([{ type: 'streamed-file', path: 'long', size: 2, content: abc() }]), /longer than its size 2/);
   });
 });
 

@@ -1,10 +1,13 @@
 /**
- * A POSIX ustar writer for building image layers in memory.
- *
- * Every header is a 512-byte ustar block; names longer than the 100-byte `name` field go into the
- * ustar `prefix` field when they split at a `/`, otherwise into a PAX extended header (typeflag `x`)
- * that precedes the entry. Times default to 0 so that the same entries always give the same bytes.
+ * Tar archives for image layers and image archives, written with `tar-stream` (ustar headers; a name
+ * longer than 100 bytes goes into the ustar prefix field when it splits at a `/`, otherwise into a PAX
+ * header, as does a link target longer than 100 bytes). Times default to 0, so the same entries always
+ * give the same bytes.
  */
+import { pack as tarPack, type Header, type Pack } from 'tar-stream';
+
+/** A header as tar-stream's pack takes it: the name, and whatever else is set. */
+type Headers = Partial<Header> & Pick<Header, 'name'>;
 
 /** Fields shared by every kind of tar entry. */
 interface TarEntryBase {
@@ -12,8 +15,10 @@ interface TarEntryBase {
   readonly path: string;
   /** Permission bits, including setuid/setgid/sticky (e.g. `0o1777`). */
   readonly mode?: number;
+  /** Owner ids, at most 0o777777 (what a ustar field holds). */
   readonly uid?: number;
   readonly gid?: number;
+  /** Owner names, at most 32 bytes. */
   readonly uname?: string;
   readonly gname?: string;
   /** Seconds since the epoch; 0 by default for reproducible layers. */
@@ -22,6 +27,13 @@ interface TarEntryBase {
 
 /** A regular file; `data` given as a string is written as UTF-8. */
 export interface TarFileEntry extends TarEntryBase { readonly type: 'file'; readonly data: Buffer | string }
+/** A regular file of `size` bytes whose content arrives in chunks (large files, never held whole). */
+export interface TarStreamedFileEntry extends TarEntryBase {
+  readonly type: 'streamed-file';
+  readonly size: number;
+  /** Exactly `size` bytes in all; the archive fails otherwise. */
+  readonly content: AsyncIterable<Buffer> | Iterable<Buffer>;
+}
 /** A directory. */
 export interface TarDirectoryEntry extends TarEntryBase { readonly type: 'directory' }
 /** A symbolic link to `target`, stored as given (relative or absolute). */
@@ -30,17 +42,10 @@ export interface TarSymlinkEntry extends TarEntryBase { readonly type: 'symlink'
 export interface TarHardlinkEntry extends TarEntryBase { readonly type: 'hardlink'; readonly target: string }
 
 /** One entry to write into a tar archive. */
-export type TarEntry = TarFileEntry | TarDirectoryEntry | TarSymlinkEntry | TarHardlinkEntry;
+export type TarEntry = TarFileEntry | TarStreamedFileEntry | TarDirectoryEntry | TarSymlinkEntry | TarHardlinkEntry;
 
-/** The header of a regular file whose content is streamed separately (see `TarWriter.fileHeader`). */
-export type TarStreamedFile = Omit<TarFileEntry, 'data' | 'type'> & { readonly size: number };
-
-const BLOCK = 512;
-const TYPEFLAG = { file: '0', hardlink: '1', symlink: '2', directory: '5', pax: 'x' } as const;
-const DEFAULT_MODE = { file: 0o644, hardlink: 0o644, symlink: 0o777, directory: 0o755 } as const;
-
-/** Largest value an octal field of `width` bytes holds (width - 1 digits and a NUL). */
-const octalMax = (width: number): number => 8 ** (width - 1) - 1;
+const DEFAULT_MODE = { 'file': 0o644, 'streamed-file': 0o644, 'hardlink': 0o644, 'symlink': 0o777, 'directory': 0o755 } as const;
+const MAX_ID = 0o777777;
 
 /** Strips a leading `/` or `./` so that archives hold relative paths, as OCI layers require. */
 export function normalizeTarPath(path: string): string {
@@ -51,187 +56,113 @@ export function normalizeTarPath(path: string): string {
 }
 
 /**
- * Writes tar entries into a list of chunks; `finish()` adds the two zero blocks that end an archive.
- * Not reusable after `finish()`. Throws on a hard link whose target was not written before it.
+ * The archive's bytes, chunk by chunk, as `entries` are written in order (each streamed file's content
+ * is read only when its turn comes).
+ * @throws Error on a hard link whose target was not written before it, an owner id or name too large
+ * for its header field, or a streamed file whose content is not `size` bytes
  */
-export class TarWriter {
-  private readonly chunks: Buffer[] = [];
-  private readonly files = new Set<string>();
-  private finished = false;
-
-  /** @param sink receives every chunk in order; by default chunks are kept for `finish()` to join */
-  constructor(private readonly sink: (chunk: Buffer) => void = chunk => this.chunks.push(chunk)) {}
-
-  /** Appends one entry (header, optional PAX header, content and padding). */
-  add(entry: TarEntry): this {
-    this.assertOpen();
-    const path = normalizeTarPath(entry.path);
-    if (entry.type === 'file') {
-      const data = typeof entry.data === 'string' ? Buffer.from(entry.data, 'utf8') : entry.data;
-      this.emitHeader(entry, path, 'file', data.length, '');
-      this.sink(data);
-      this.emitPadding(data.length);
-      this.files.add(path);
-    } else if (entry.type === 'directory') {
-      this.emitHeader(entry, `${path}/`, 'directory', 0, '');
-    } else if (entry.type === 'symlink') {
-      this.emitHeader(entry, path, 'symlink', 0, entry.target);
-    } else {
-      const target = normalizeTarPath(entry.target);
-      // Extractors resolve a hard link against entries already extracted, so the order matters.
-      if (!this.files.has(target)) throw new Error(`tar hard link "${path}": target "${target}" not written before it`);
-      this.emitHeader(entry, path, 'hardlink', 0, target);
-    }
-    return this;
-  }
-
-  /**
-   * Writes the header of a regular file whose `size` bytes the caller then passes to the sink itself,
-   * followed by `padding(size)`. Used to stream large layer content without holding it in memory.
-   */
-  fileHeader(file: TarStreamedFile): void {
-    this.assertOpen();
-    const path = normalizeTarPath(file.path);
-    this.emitHeader(file, path, 'file', file.size, '');
-    this.files.add(path);
-  }
-
-  /** The zero bytes that round a file of `size` bytes up to a whole block. */
-  static padding(size: number): Buffer {
-    const rest = size % BLOCK;
-    return Buffer.alloc(rest === 0 ? 0 : BLOCK - rest);
-  }
-
-  /** Ends the archive and returns it when chunks were collected (an empty buffer with a custom sink). */
-  finish(): Buffer {
-    this.assertOpen();
-    this.sink(Buffer.alloc(2 * BLOCK));
-    this.finished = true;
-    return Buffer.concat(this.chunks);
-  }
-
-  private assertOpen(): void {
-    if (this.finished) throw new Error('tar writer already finished');
-  }
-
-  private emitPadding(size: number): void {
-    const pad = TarWriter.padding(size);
-    if (pad.length > 0) this.sink(pad);
-  }
-
-  private emitHeader(entry: TarEntryBase, name: string, kind: keyof typeof DEFAULT_MODE, size: number, link: string): void {
-    const mode = entry.mode ?? DEFAULT_MODE[kind];
-    const uid = entry.uid ?? 0;
-    const gid = entry.gid ?? 0;
-    const mtime = entry.mtime ?? 0;
-    const pax: [string, string][] = [];
-    const split = splitUstarName(name);
-    if (split === undefined) pax.push(['path', name]);
-    if (!fitsField(link, 100)) pax.push(['linkpath', link]);
-    if (size > octalMax(12)) pax.push(['size', String(size)]);
-    if (uid > octalMax(8)) pax.push(['uid', String(uid)]);
-    if (gid > octalMax(8)) pax.push(['gid', String(gid)]);
-    if (entry.uname !== undefined && !fitsField(entry.uname, 32)) pax.push(['uname', entry.uname]);
-    if (entry.gname !== undefined && !fitsField(entry.gname, 32)) pax.push(['gname', entry.gname]);
-    if (pax.length > 0) {
-      const body = encodePax(pax);
-      const paxName = `PaxHeaders/${name.replace(/\/$/, '').split('/').pop() ?? 'entry'}`.slice(0, 100);
-      this.sink(ustarHeader({ name: asciiOnly(paxName), prefix: '', mode: 0o644, uid: 0, gid: 0, size: body.length,
-        mtime, typeflag: TYPEFLAG.pax, link: '', uname: '', gname: '' }));
-      this.sink(body);
-      this.emitPadding(body.length);
-    }
-    // Fields that overflow are carried by the PAX header; the ustar copy is clamped or truncated.
-    this.sink(ustarHeader({
-      name: split?.name ?? truncateBytes(name, 100), prefix: split?.prefix ?? '', mode,
-      uid: Math.min(uid, octalMax(8)), gid: Math.min(gid, octalMax(8)), size: Math.min(size, octalMax(12)),
-      mtime, typeflag: TYPEFLAG[kind], link: fitsField(link, 100) ? link : truncateBytes(link, 100),
-      uname: entry.uname !== undefined && fitsField(entry.uname, 32) ? entry.uname : '',
-      gname: entry.gname !== undefined && fitsField(entry.gname, 32) ? entry.gname : '',
-    }));
-  }
-}
-
-/** Writes a whole archive from `entries` in order and returns it. */
-export function writeTar(entries: Iterable<TarEntry>): Buffer {
-  const writer = new TarWriter();
-  for (const entry of entries) writer.add(entry);
-  return writer.finish();
-}
-
-interface HeaderFields {
-  name: string; prefix: string; mode: number; uid: number; gid: number; size: number; mtime: number;
-  typeflag: string; link: string; uname: string; gname: string;
-}
-
-function ustarHeader(f: HeaderFields): Buffer {
-  const h = Buffer.alloc(BLOCK);
-  h.write(f.name, 0, 100, 'utf8');
-  writeOctal(h, 100, 8, f.mode & 0o7777);
-  writeOctal(h, 108, 8, f.uid);
-  writeOctal(h, 116, 8, f.gid);
-  writeOctal(h, 124, 12, f.size);
-  writeOctal(h, 136, 12, f.mtime);
-  h.write(f.typeflag, 156, 1, 'ascii');
-  h.write(f.link, 157, 100, 'utf8');
-  h.write('ustar\0', 257, 6, 'ascii');
-  h.write('00', 263, 2, 'ascii');
-  h.write(f.uname, 265, 32, 'utf8');
-  h.write(f.gname, 297, 32, 'utf8');
-  writeOctal(h, 329, 8, 0);
-  writeOctal(h, 337, 8, 0);
-  h.write(f.prefix, 345, 155, 'utf8');
-  // The checksum is computed with its own field read as eight spaces.
-  h.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of h) sum += byte;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
-  return h;
-}
-
-function writeOctal(h: Buffer, offset: number, width: number, value: number): void {
-  h.write(`${value.toString(8).padStart(width - 1, '0')}\0`, offset, width, 'ascii');
-}
-
-function isAscii(s: string): boolean {
-  return /^[\x20-\x7e]*$/.test(s);
-}
-
-function fitsField(s: string, width: number): boolean {
-  return isAscii(s) && s.length <= width;
-}
-
-function asciiOnly(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, '_');
-}
-
-function truncateBytes(s: string, width: number): string {
-  return asciiOnly(s).slice(0, width);
-}
-
-/** Splits `name` into ustar prefix (≤155 bytes) and name (≤100 bytes) at a `/`, if it can be. */
-function splitUstarName(name: string): { prefix: string; name: string } | undefined {
-  if (!isAscii(name)) return undefined;
-  if (name.length <= 100) return { prefix: '', name };
-  // A directory's trailing slash stays with the name part.
-  for (let i = name.length - 1; i > 0; i--) {
-    if (name[i] !== '/' || i === name.length - 1) continue;
-    const prefix = name.slice(0, i);
-    const rest = name.slice(i + 1);
-    if (prefix.length <= 155 && rest.length <= 100 && rest.length > 0) return { prefix, name: rest };
-    if (prefix.length <= 155) return undefined; // the remaining name only grows further left
-  }
-  return undefined;
-}
-
-/** Encodes PAX records `"<len> <key>=<value>\n"`, where `<len>` counts the whole record. */
-function encodePax(records: readonly [string, string][]): Buffer {
-  const parts = records.map(([key, value]) => {
-    const body = ` ${key}=${value}\n`;
-    const bodyLen = Buffer.byteLength(body, 'utf8');
-    let len = bodyLen + 1;
-    while (String(len).length + bodyLen !== len) len = String(len).length + bodyLen;
-    return Buffer.from(`${len}${body}`, 'utf8');
+export async function* tarChunks(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>): AsyncGenerator<Buffer> {
+  const pack = tarPack();
+  let failure: unknown;
+  const feeding = feed(pack, entries).catch((err: unknown) => {
+    failure = err;
+    pack.destroy(err instanceof Error ? err : new Error(String(err)));
   });
-  return Buffer.concat(parts);
+  try {
+    for await (const chunk of pack) yield chunk as Buffer;
+  } catch (err) {
+    throw failure ?? err;
+  } finally {
+    // A reader that stops early ends the archive; the feeding loop then fails and is ignored.
+    if (!pack.destroyed) pack.destroy();
+  }
+  await feeding;
+  if (failure !== undefined) throw failure;
+}
+
+/**
+ * Writes a whole archive from `entries` in order and returns it.
+ * @throws as `tarChunks`
+ */
+export async function writeTar(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of tarChunks(entries)) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+async function feed(pack: Pack, entries: Iterable<TarEntry> | AsyncIterable<TarEntry>): Promise<void> {
+  const files = new Set<string>();
+  for await (const entry of entries) {
+    const path = normalizeTarPath(entry.path);
+    const header = headerOf(entry, path);
+    if (entry.type === 'file') {
+      await finished(done => pack.entry(header, typeof entry.data === 'string' ? Buffer.from(entry.data, 'utf8') : entry.data, done));
+      files.add(path);
+    } else if (entry.type === 'streamed-file') {
+      await writeStreamed(pack, { ...header, size: entry.size }, entry.content, path);
+      files.add(path);
+    } else if (entry.type === 'hardlink') {
+      // Extractors resolve a hard link against entries already extracted, so the order matters.
+      if (!files.has(header.linkname!)) throw new Error(`tar hard link "${path}": target "${header.linkname}" not written before it`);
+      await finished(done => pack.entry(header, done));
+    } else {
+      await finished(done => pack.entry(header, done));
+    }
+  }
+  pack.finalize();
+}
+
+function headerOf(entry: TarEntry, path: string): Headers {
+  const uid = entry.uid ?? 0;
+  const gid = entry.gid ?? 0;
+  for (const [field, id] of [['uid', uid], ['gid', gid]] as const) {
+    if (!Number.isInteger(id) || id < 0 || id > MAX_ID) throw new Error(`tar entry "${path}": ${field} ${id} does not fit a ustar header`);
+  }
+  for (const [field, name] of [['uname', entry.uname], ['gname', entry.gname]] as const) {
+    if (name !== undefined && Buffer.byteLength(name) > 32) throw new Error(`tar entry "${path}": ${field} "${name}" is longer than 32 bytes`);
+  }
+  const common: Headers = {
+    name: entry.type === 'directory' ? `${path}/` : path,
+    mode: entry.mode ?? DEFAULT_MODE[entry.type],
+    uid, gid,
+    mtime: new Date((entry.mtime ?? 0) * 1000),
+    ...(entry.uname !== undefined ? { uname: entry.uname } : {}),
+    ...(entry.gname !== undefined ? { gname: entry.gname } : {}),
+  };
+  switch (entry.type) {
+    case 'file': case 'streamed-file': return { ...common, type: 'file' };
+    case 'directory': return { ...common, type: 'directory' };
+    case 'symlink': return { ...common, type: 'symlink', linkname: entry.target };
+    case 'hardlink': return { ...common, type: 'link', linkname: normalizeTarPath(entry.target) };
+  }
+}
+
+/** Streams one file's content into its entry, waiting for the archive's reader (back-pressure). */
+async function writeStreamed(pack: Pack, header: Headers, content: AsyncIterable<Buffer> | Iterable<Buffer>, path: string): Promise<void> {
+  let written = 0;
+  let entryError: Error | null | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    const sink = pack.entry(header, err => { entryError = err; if (err) reject(err); else resolve(); });
+    // Failures arrive through the entry's callback; an 'error' event with no listener would throw.
+    sink.on('error', () => {});
+    void (async () => {
+      for await (const chunk of content) {
+        written += chunk.length;
+        if (written > header.size!) throw new Error(`tar entry "${path}": content is longer than its size ${header.size}`);
+        if (!sink.write(chunk)) await new Promise<void>(r => sink.once('drain', () => r()));
+        if (entryError) return;
+      }
+      if (written !== header.size) throw new Error(`tar entry "${path}": content is ${written} bytes, not its size ${header.size}`);
+      sink.end(null);
+    })().catch((err: unknown) => {
+      sink.destroy(err as Error);
+      reject(err);
+    });
+  });
+  await done;
+}
+
+/** Resolves when tar-stream calls back for an entry. */
+function finished(start: (done: (err?: Error | null) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => start(err => (err ? reject(err) : resolve())));
 }
