@@ -6,7 +6,7 @@ import {
   encodeContainerMetadata, encodeContainerStatus, FailedPreconditionError, ImageLookup, initialContainerStatus,
   InvalidArgumentError, jsonAny, loadLocalhostSeccompProfile, Logger, PathsConfig, RuntimeEventBus, RuntimeFeatures, runtimeHandler,
   RuntimesConfig, sandboxPaths, SandboxStore, Snapshotter, toSpecAny, CgroupConfig, withLease,
-  type ContainerCreateRequest, type ContainerId, type ContainerMetadata, type ImageRecord, type SandboxRecord, type UserDb,
+  type ContainerCreateRequest, type ContainerId, type ContainerMetadata, type ContainerRecord, type ImageRecord, type SandboxRecord, type UserDb,
 } from '@crikit/core';
 import { ContainerConfig } from './container-config.js';
 import { containerLogPath } from './container-log-path.js';
@@ -96,15 +96,12 @@ export class ContainerCreator {
     const name = containerName(config.metadata, pod);
     const log = this.log.child({ container: id, name, pod: `${pod.namespace}/${pod.name}` });
     const cleanup = new CleanupStack(log);
-    let specJson: string | undefined;
     try {
       this.store.reserveName(name, id);
       cleanup.push('release name', () => this.store.releaseName(id));
-      // Under a lease until the containerd container refers to the snapshot: containerd's GC would take it otherwise.
-      const record = await withLease(this.containerd, 'create', log, signal, async lease => {
-        const { mounts } = await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: image.metadata.chainId }, { signal, lease });
-        cleanup.push('remove snapshot', s => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: s }));
-        const spec = await this.spec(id, config, image, sandbox, mounts, { rro, annotationPatterns: { pod: handler.podAnnotations, container: handler.containerAnnotations } });
+      const annotationPatterns = { pod: handler.podAnnotations, container: handler.containerAnnotations };
+      const make = async (userDb: UserDb): Promise<{ record: ContainerRecord; specJson: string }> => {
+        const spec = await this.spec(id, config, image, sandbox, userDb, { rro, annotationPatterns });
         const metadata: ContainerMetadata = {
           version: 1, id, name, sandboxId: sandbox.metadata.id, config,
           imageRef: image.status.repoDigests[0] ?? image.metadata.id,
@@ -130,9 +127,21 @@ export class ContainerCreator {
           },
         }, { signal });
         cleanup.push('delete container', s => this.containerd.containers.delete({ id }, { signal: s }));
-        specJson = Buffer.from(specAny.value).toString('utf8');
-        return containerRecordOf(metadata, status);
-      });
+        return { record: containerRecordOf(metadata, status), specJson: Buffer.from(specAny.value).toString('utf8') };
+      };
+      const prepare = async (lease?: string): Promise<Parameters<typeof readRootfsUserDb>[0]> => {
+        const { mounts } = await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: image.metadata.chainId }, { signal, lease });
+        cleanup.push('remove snapshot', s => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: s }));
+        return mounts;
+      };
+      const knownUsers = this.userDbs.get(image.metadata.chainId);
+      // With the image's users known, the rootfs need not be read: the containerd container is made
+      // first and names its snapshot, which containerd's GC then never takes, so no lease is needed
+      // (two containerd calls fewer). The first container of an image reads the users from its
+      // rootfs, so there the snapshot comes first, under a lease until the container refers to it.
+      const { record, specJson } = knownUsers
+        ? await make(await knownUsers).then(async made => { await prepare(); return made; })
+        : await withLease(this.containerd, 'create', log, signal, async lease => make(await this.userDb(image, await prepare(lease))));
       this.store.add(record);
       this.inspection.remember(id, { runtimeType: containerdRuntime(handler).name, snapshotter: this.snapshotter, snapshotKey: id, specJson });
       cleanup.clear();
@@ -146,7 +155,7 @@ export class ContainerCreator {
   }
 
   private async spec(
-    id: ContainerId, config: cri.ContainerConfig, image: ImageRecord, sandbox: SandboxRecord, mounts: Parameters<typeof readRootfsUserDb>[0],
+    id: ContainerId, config: cri.ContainerConfig, image: ImageRecord, sandbox: SandboxRecord, userDb: UserDb,
     handler: { rro: boolean; annotationPatterns: { pod: readonly string[]; container: readonly string[] } },
   ) {
     const facts = await this.host.facts();
@@ -156,7 +165,7 @@ export class ContainerCreator {
       id, config,
       image: { name: config.image!.image, config: image.metadata.spec },
       sandbox: { id: sandbox.metadata.id, config: sandbox.metadata.config, pid: sandbox.status.pid, netnsPath: sandbox.metadata.netnsPath, files },
-      userDb: await this.userDb(image, mounts),
+      userDb,
       devices: await prepareHostDevices(this.devices, config),
       localhostSeccomp: profilePath ? await loadLocalhostSeccompProfile(profilePath) : undefined,
       targetPid: this.targetPid(config),
