@@ -10,13 +10,16 @@ const processTypeUrl = 'types.containerd.io/opencontainers/runtime-spec/1/Proces
 /**
  * The container an exec (ExecSync or a streaming exec) runs in, and the words its errors start with.
  * @throws NotFoundError for an unknown id
- * @throws InvalidArgumentError for an empty `cmd`
+ * @throws InvalidArgumentError for an empty `cmd` or one with a NUL byte
  * @throws FailedPreconditionError when the container is not running
  */
 export function execTarget(store: ContainerStore, id: ContainerId, cmd: readonly string[]): { record: ContainerRecord; what: string } {
   const record = store.get(id);
   const what = `exec in container ${record.metadata.name}`;
   if (cmd.length === 0) throw new InvalidArgumentError(`${what}: cmd is empty`);
+  // The kernel's argv cannot hold a NUL; runc would refuse the exec later and less clearly.
+  const nul = cmd.findIndex(a => a.includes('\0'));
+  if (nul >= 0) throw new InvalidArgumentError(`${what}: cmd[${nul}] contains a NUL byte`);
   if (record.status.state !== 'running') throw new FailedPreconditionError(`${what}: the container is ${record.status.state}, not running`);
   return { record, what };
 }

@@ -74,4 +74,16 @@ describe('containerProcess', () => {
     const rlimits = [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }];
     assert.deepEqual(containerProcess(containerConfig(), { image: nginx, podHostname: '', options: specOptions({ rlimits }) }).rlimits, rlimits);
   });
+  it('refuses at create what runc would refuse at start: NUL bytes, bad env names, a relative working_dir', () => {
+    const ctx = { image: nginx, podHostname: '', options: specOptions() };
+    const refused = (patch: Parameters<typeof containerConfig>[0], message: RegExp): void =>
+      assert.throws(() => containerProcess(containerConfig(patch), ctx), (e: Error) => e instanceof InvalidArgumentError && message.test(e.message));
+    refused({ command: ['sh', 'a\0b'] }, /command\[1\] contains a NUL byte/);
+    refused({ args: ['\0'] }, /args\[0\] contains a NUL byte/);
+    refused({ envs: [{ key: 'A', value: Buffer.from('x\0y') }] }, /envs\[0\]\.value contains a NUL byte/);
+    refused({ envs: [{ key: 'A=B', value: Buffer.from('x') }] }, /envs\[0\]\.key "A=B" is not a variable name/);
+    refused({ envs: [{ key: '', value: Buffer.from('x') }] }, /envs\[0\]\.key/);
+    refused({ workingDir: 'relative' }, /working_dir "relative" is not an absolute path/);
+    assert.doesNotThrow(() => containerProcess(containerConfig({ workingDir: '/ok', envs: [{ key: 'A', value: Buffer.from('\u00fc') }] }), ctx));
+  });
 });

@@ -69,10 +69,11 @@ export interface ProcessContext {
  * The process fields that come from the command, env and terminal settings: args, env, cwd,
  * terminal, oomScoreAdj and rlimits. User, capabilities, no_new_privs and AppArmor are set by the
  * user and security parts of the builder.
- * @throws InvalidArgumentError when there is nothing to run
+ * @throws InvalidArgumentError when there is nothing to run, or a string the kernel cannot take
  */
 export function containerProcess(config: cri.ContainerConfig, context: ProcessContext): Omit<OciProcess, 'user'> {
   const { image, options } = context;
+  checkProcessStrings(config);
   const oomScoreAdj = containerOomScoreAdj(config, options);
   return {
     terminal: config.tty,
@@ -83,4 +84,25 @@ export function containerProcess(config: cri.ContainerConfig, context: ProcessCo
     // containerd: the CRI drops the default RLIMIT_NOFILE 1024 (containerd#515) unless configured.
     ...(options.rlimits?.length ? { rlimits: options.rlimits.map(r => ({ ...r })) } : {}),
   };
+}
+
+/**
+ * Refuses what runc would refuse only when the container starts, long after CreateContainer said
+ * yes: a NUL byte in the command, args or env (the kernel's argv and envp are C strings), an env
+ * name that is empty or holds "=", and a relative working_dir (OCI wants an absolute cwd).
+ * @throws InvalidArgumentError naming the field
+ */
+export function checkProcessStrings(config: cri.ContainerConfig): void {
+  const name = `container "${config.metadata?.name ?? ''}"`;
+  for (const field of ['command', 'args'] as const) {
+    const at = config[field].findIndex(a => a.includes('\0'));
+    if (at >= 0) throw new InvalidArgumentError(`${name}: ${field}[${at}] contains a NUL byte`);
+  }
+  config.envs.forEach((kv, i) => {
+    if (kv.key === '' || kv.key.includes('=') || kv.key.includes('\0')) throw new InvalidArgumentError(`${name}: envs[${i}].key "${kv.key.replace(/\0/g, '\\0')}" is not a variable name`);
+    if (Buffer.from(kv.value).includes(0)) throw new InvalidArgumentError(`${name}: envs[${i}].value contains a NUL byte`);
+  });
+  if (config.workingDir.includes('\0') || (config.workingDir !== '' && !config.workingDir.startsWith('/'))) {
+    throw new InvalidArgumentError(`${name}: working_dir "${config.workingDir.replace(/\0/g, '\\0')}" is not an absolute path`);
+  }
 }

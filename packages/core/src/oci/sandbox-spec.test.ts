@@ -135,4 +135,12 @@ describe('buildSandboxSpec', () => {
     assert.equal('other.io/x' in (some.annotations ?? {}), false);
     assert.equal(some.annotations?.['io.kubernetes.cri.sandbox-id'], id);
   });
+
+  it('refuses a hostname sethostname(2) would refuse, unless the pod uses the host network', () => {
+    assert.throws(() => buildSandboxSpec(input({ config: { hostname: 'x'.repeat(65) } })), (e: Error) => e instanceof InvalidArgumentError && /config\.hostname is 65 bytes/.test(e.message));
+    assert.throws(() => buildSandboxSpec(input({ config: { hostname: 'ü'.repeat(33) } })), /66 bytes/);
+    assert.throws(() => buildSandboxSpec(input({ config: { hostname: 'a\0b' } })), /NUL/);
+    assert.equal(buildSandboxSpec(input({ config: { hostname: 'x'.repeat(64) } })).hostname, 'x'.repeat(64));
+    assert.equal(buildSandboxSpec(input({ config: { hostname: 'x'.repeat(65) }, sc: { namespaceOptions: { network: NODE, pid: POD, ipc: POD, targetId: '', usernsOptions: undefined } } })).hostname, undefined);
+  });
 });

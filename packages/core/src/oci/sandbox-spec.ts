@@ -95,7 +95,7 @@ export function buildSandboxSpec(input: SandboxSpecInput): OciSpec {
 
   spec.root = { path: 'rootfs', readonly: true };
   // runc refuses a hostname without a private UTS namespace, which host-network pods do not get.
-  if (!hostNetwork && config.hostname !== '') spec.hostname = config.hostname;
+  if (!hostNetwork && config.hostname !== '') spec.hostname = checkedHostname(config.hostname);
 
   const dropped = new Set<OciNamespaceType>();
   if (hostNetwork) dropped.add('network').add('uts');
@@ -152,6 +152,16 @@ function sandboxUserString(sc: cri.LinuxSandboxSecurityContext | undefined): str
     return '';
   }
   return gid === undefined ? String(uid) : `${uid}:${gid}`;
+}
+
+/** Linux's HOST_NAME_MAX: sethostname(2) refuses a longer name, and runc then fails the pod. */
+const HOST_NAME_MAX = 64;
+
+function checkedHostname(hostname: string): string {
+  const bytes = Buffer.byteLength(hostname, 'utf8');
+  if (bytes > HOST_NAME_MAX) throw new InvalidArgumentError(`config.hostname is ${bytes} bytes, more than the kernel's ${HOST_NAME_MAX}`);
+  if (hostname.includes('\0')) throw new InvalidArgumentError('config.hostname contains a NUL byte');
+  return hostname;
 }
 
 /** CRI: the annotations a runtime puts on a sandbox's spec, for shims and NRI plugins to read. */

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { methodPath, type MethodDefinition, type PartialMessage, type RequestOf, type ResponseOf, type ServiceDefinition } from '@crikit/api';
-import { UnimplementedError } from '@crikit/core';
+import { InvalidArgumentError, UnimplementedError } from '@crikit/core';
 
 /** Handles a unary RPC: the decoded request and a signal that fires when the caller goes away or its deadline passes. */
 export type UnaryHandler<M> = (req: RequestOf<M>, signal: AbortSignal) => Promise<PartialMessage<ResponseOf<M>>>;
@@ -33,11 +33,12 @@ export function defineService<S extends ServiceDefinition>(def: S, handlers: Ser
       requestStream: method.requestStream,
       responseStream: method.responseStream,
       requestSerialize: (v: unknown) => Buffer.from(method.requestType.encode(v).finish()),
-      requestDeserialize: (b: Buffer) => method.requestType.decode(b),
+      requestDeserialize: (b: Buffer) => decodeRequest(method, b),
       responseSerialize: (v: unknown) => Buffer.from(method.responseType.encode(method.responseType.fromPartial(v)).finish()),
       responseDeserialize: (b: Buffer) => method.responseType.decode(b),
     };
-    const handler = (handlers as Record<string, ((req: unknown, signal: AbortSignal) => unknown) | undefined>)[key];
+    const given = (handlers as Record<string, ((req: unknown, signal: AbortSignal) => unknown) | undefined>)[key];
+    const handler = given && refuseMalformed(rpc, given);
     if (method.responseStream) {
       const h = (handler ?? unimplementedStream(rpc)) as (req: unknown, s: AbortSignal) => AsyncIterable<unknown>;
       implementation[key] = (call: grpc.ServerWritableStream<unknown, unknown>) => wrap.stream(rpc, h, call);
@@ -47,6 +48,28 @@ export function defineService<S extends ServiceDefinition>(def: S, handlers: Ser
     }
   }
   return { service, implementation };
+}
+
+/** What a request that is not valid protobuf decodes to; its RPC answers INVALID_ARGUMENT. */
+class MalformedRequest {
+  constructor(readonly reason: string) {}
+}
+
+// grpc-js answers INTERNAL when requestDeserialize throws; bytes a client sent are bad input, so
+// they decode to a marker the handler wrapper turns into INVALID_ARGUMENT.
+function decodeRequest(method: MethodDefinition, bytes: Buffer): unknown {
+  try {
+    return method.requestType.decode(bytes);
+  } catch (err) {
+    return new MalformedRequest(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function refuseMalformed<F extends (req: unknown, signal: AbortSignal) => unknown>(rpc: string, handler: F): F {
+  return ((req: unknown, signal: AbortSignal) => {
+    if (req instanceof MalformedRequest) throw new InvalidArgumentError(`${rpc}: the request is not a valid protobuf message: ${req.reason}`);
+    return handler(req, signal);
+  }) as F;
 }
 
 const unimplemented = (rpc: string) => async (): Promise<never> => {
