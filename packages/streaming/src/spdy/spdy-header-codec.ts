@@ -12,7 +12,10 @@ const Z_SYNC_FLUSH = 2;
  * synchronously while keeping its context, so frames can be written in order without a queue.
  */
 export class SpdyHeaderCompressor {
-  private readonly deflate = new Deflate({ level: 9, dictionary: spdy3Dictionary });
+  // A 2 KiB window (it still holds the 1.4 KiB dictionary) and the smallest hash: the default 32 KiB
+  // window and tables are some 256 KiB per session, allocated and zeroed for a few header blocks. The
+  // peer's inflater takes any window up to 32 KiB (the zlib header says which).
+  private readonly deflate = new Deflate({ level: 9, windowBits: 11, memLevel: 1, dictionary: spdy3Dictionary });
   private readonly out: Buffer[] = [];
 
   constructor() {

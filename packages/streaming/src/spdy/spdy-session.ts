@@ -40,6 +40,8 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Spdy
   private nextStreamId: number;
   private nextPingId: number;
   private lastPeerStreamId = 0;
+  /** Whether writes are held until the end of this tick (corkThisTick). */
+  private corked = false;
   private initialSendWindow = defaultWindow;
   private sessionSendWindow = defaultWindow;
   private peerFlowControl = false;
@@ -116,6 +118,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Spdy
           this.sessionSendWindow -= size;
         }
         const last = fin && size === remaining;
+        this.corkThisTick();
         this.socket.write(this.writer.data(stream.id, data.subarray(offset, offset + size), last));
         offset += size;
         if (last) break;
@@ -240,7 +243,24 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Spdy
   }
 
   private write(frame: Buffer): void {
-    if (!this.closed && !this.socket.destroyed) this.socket.write(frame);
+    if (this.closed || this.socket.destroyed) return;
+    this.corkThisTick();
+    this.socket.write(frame);
+  }
+
+  /**
+   * Holds the socket's writes until the end of this tick, so that frames made together (the replies to
+   * streams opened in one packet, a last data frame and its FIN, the status and GOAWAY) leave in one
+   * system call rather than one each.
+   */
+  private corkThisTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
   }
 
   private unblock(): void {
