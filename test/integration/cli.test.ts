@@ -1,11 +1,11 @@
 // The `crikit` bin in a real pseudo-terminal (tmux), against crikitd with a managed containerd, the local
-// registry and a pod on network 90: what an operator sees is what is asserted.
+// registry and a pod on network 90: what an operator sees is what is asserted. `crikit pull` and
+// `crikit import` are in crikit-images.test.ts.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { pushImage, randomLayersImage } from '@crikit/testkit';
 import { startCrikitd, type RunningCrikitd } from '../support/crikitd.js';
 import { podTestEnv, type PodTestEnv } from '../support/pod-env.js';
 import { podConfig } from '../support/pod-fixture.js';
@@ -53,37 +53,6 @@ describe('crikit CLI in a terminal', () => {
     assert.match(screen, /\[exit (0|1)\]/);
     const requiredMissing = Number(/(\d+) required missing/.exec(screen)![1]);
     assert.match(screen, new RegExp(`\\[exit ${requiredMissing > 0 ? 1 : 0}\\]`));
-  });
-
-  test('pull shows a spinner with the elapsed time, then the image ref; images lists it', async t => {
-    const image = await randomLayersImage({ layers: 4, bytesPerLayer: 12 * 1024 * 1024 });
-    await pushImage({ url: env.registry.url }, 'cli/big', image, { tag: 'v1' });
-    const ref = `${env.registry.host}/cli/big:v1`;
-    const w = crikit('pull', ref);
-    const { screen, seen } = await term.waitFor(w, /\[exit \d+\]/, 120_000);
-    assert.ok(seen.some(s => s.includes(`pulling ${ref}`)), `no spinner line among:\n${seen.join('\n---\n')}`);
-    assert.match(screen, new RegExp(`✔ pulled ${ref.replace(/[.]/g, '\\.')} in \\d+\\.\\ds: sha256:[0-9a-f]{64}`));
-    assert.match(screen, /\[exit 0\]/);
-    // The spinner is live: once the pull has run a while, the elapsed time shows beside it (updated every 200 ms).
-    const pullSeconds = Number(/ in (\d+\.\d)s:/.exec(screen)![1]);
-    t.diagnostic(`48 MiB pull took ${pullSeconds}s; ${seen.length} distinct screens`);
-    if (pullSeconds >= 0.6) {
-      assert.ok(seen.some(s => new RegExp(`pulling ${ref.replace(/[.]/g, '\\.')} \\(\\d+\\.\\ds\\)`).test(s)), `no elapsed time among:\n${seen.join('\n---\n')}`);
-    }
-    const status = await daemon.client.image.imageStatus({ image: { image: ref } });
-    assert.ok(screen.includes(status.image!.id), 'printed ref is the image id');
-
-    const list = crikit('images');
-    const listed = (await term.waitFor(list, /\[exit \d+\]/)).screen;
-    assert.match(listed, new RegExp(`^${ref.replace(/[.]/g, '\\.')} +${status.image!.id.slice(7, 20)} +\\d+\\.\\dMB`, 'm'));
-    assert.match(listed, /\[exit 0\]/);
-  });
-
-  test('pull of a missing image fails with the gRPC status and exit 1', async () => {
-    const ref = `${env.registry.host}/cli/absent:v1`;
-    const { screen } = await term.waitFor(crikit('pull', ref), /\[exit \d+\]/);
-    assert.match(screen, new RegExp(`✖ pull image "${ref.replace(/[.]/g, '\\.')}": NOT_FOUND`));
-    assert.match(screen, /\[exit 1\]/);
   });
 
   test('events prints a line per container event until Ctrl-C', async () => {

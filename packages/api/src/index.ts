@@ -3,6 +3,8 @@
  * Each proto package is exported as a namespace, so names that repeat across packages stay apart.
  */
 export * as cri from './gen/runtime/v1/api.js';
+/** crikit's own RPCs beside the CRI: pull progress and image import (proto/crikit). */
+export * as crikit from './gen/crikit/v1/images.js';
 
 export * as containers from './gen/services/containers/v1/containers.js';
 export * as content from './gen/services/content/v1/content.js';

@@ -1,13 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
-import { cri } from '@crikit/api';
+import { cri, crikit } from '@crikit/api';
 
 /** Where crikitd listens unless configured otherwise (server.socket). */
 export const defaultSocket = '/run/crikit/crikit.sock';
 
-/** The two CRI services on one unix socket, as a kubelet dials them. */
+/** The two CRI services on one unix socket, as a kubelet dials them, and crikit's own Images service beside them. */
 export interface CriConnection {
   readonly runtime: cri.RuntimeServiceClient;
   readonly image: cri.ImageServiceClient;
+  /** Pull progress and image import (crikit.v1.Images); another CRI runtime answers UNIMPLEMENTED. */
+  readonly crikit: crikit.ImagesClient;
   close(): void;
 }
 
@@ -16,7 +18,8 @@ export function connectCri(socket: string): CriConnection {
   const address = socket.startsWith('unix:') ? socket : `unix:${socket}`;
   const runtime = new cri.RuntimeServiceClient(address, grpc.credentials.createInsecure());
   const image = new cri.ImageServiceClient(address, grpc.credentials.createInsecure());
-  return { runtime, image, close: () => { runtime.close(); image.close(); } };
+  const own = new crikit.ImagesClient(address, grpc.credentials.createInsecure());
+  return { runtime, image, crikit: own, close: () => { runtime.close(); image.close(); own.close(); } };
 }
 
 /** Turns a grpc-js callback call into a promise. */

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { connectCri, defaultSocket, describeError } from './cri-connection.js';
+import { connectCri, defaultSocket, describeError, type CriConnection } from './cri-connection.js';
 import { defaultDoctorOptions, readDoctorOptions } from './doctor/doctor-options.js';
 import { doctorExitCode, formatDoctor, runDoctor } from './doctor/doctor.js';
 import { Host } from './doctor/host.js';
@@ -25,18 +25,13 @@ export function createProgram(): Command {
     });
 
   program.command('pull')
-    .description('pull an image through crikitd (CRI PullImage), with a spinner and the elapsed time')
+    .description('pull an image through crikitd (CRI PullImage), with a live progress bar per layer')
     .argument('<image>', 'image reference, e.g. registry.k8s.io/pause:3.10')
     .option('-t, --timeout <seconds>', 'give up after this many seconds (0: no limit)', seconds, 0)
     .action(async (image: string, opts: { timeout: number }) => {
-      const conn = connectCri(program.opts<{ runtimeEndpoint: string }>().runtimeEndpoint);
-      try {
-        await pullImage(conn, image, { timeoutSeconds: opts.timeout, stream: process.stderr });
-      } catch {
-        process.exitCode = 1;   // the spinner already printed why
-      } finally {
-        conn.close();
-      }
+      await withConnection(program, async (conn, signal) => {
+        await pullImage(conn, image, { timeoutSeconds: opts.timeout, stream: process.stdout, signal });
+      });
     });
 
   program.command('images')
@@ -72,6 +67,23 @@ export function createProgram(): Command {
       }
     });
   return program;
+}
+
+// Runs `fn` with a connection and a signal that Ctrl-C fires; a failure is printed and exits 1.
+async function withConnection(program: Command, fn: (conn: CriConnection, signal: AbortSignal) => Promise<void>): Promise<void> {
+  const conn = connectCri(program.opts<{ runtimeEndpoint: string }>().runtimeEndpoint);
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    await fn(conn, stop.signal);
+  } catch (err) {
+    process.stderr.write(`crikit: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    conn.close();
+  }
 }
 
 function seconds(value: string): number {

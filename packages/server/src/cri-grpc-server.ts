@@ -9,10 +9,11 @@ import { defineService } from './grpc/define-service.js';
 import { LoggingRpcWrapper } from './grpc/rpc-wrapper.js';
 import { FirstRequestRouter } from './grpc/h2/first-request-router.js';
 import { CriHandlerGroup } from './cri-handler-group.js';
+import { defineCrikitImagesService } from './crikit-images-service.js';
 import { ServerConfig } from './server-config.js';
 import { socketOwnership } from './socket-owner.js';
 
-/** The gRPC server behind the CRI socket: RuntimeService and ImageService. */
+/** The gRPC server behind the CRI socket: RuntimeService and ImageService, and crikit's own Images service. */
 @injectable()
 export class CriGrpcServer {
   private server: grpc.Server | undefined;
@@ -53,6 +54,8 @@ export class CriGrpcServer {
       const image = defineService(cri.ImageServiceDefinition, merge(this.groups.map(g => g.image?.() ?? {})), this.wrapper);
       server.addService(runtime.service, runtime.implementation);
       server.addService(image.service, image.implementation);
+      const crikitImages = defineCrikitImagesService(merge(this.groups.map(g => g.crikitImages?.() ?? {})), this.wrapper);
+      server.addService(crikitImages.service, crikitImages.implementation);
       if (this.config.acceptAnyAuthority) this.listener = await this.listenAcceptingAnyAuthority(server, bound);
       else await this.bindGrpc(server, bound);
       await fs.chmod(bound, this.config.socketMode);

@@ -9,6 +9,7 @@ import { ContainerHandlers } from './container-handlers.js';
 import { ContainerEventHandlers } from './container-event-handlers.js';
 import { StreamingHandlers } from './streaming-handlers.js';
 import { StatsHandlers } from './stats-handlers.js';
+import { PullProgressHandlers } from './pull-progress-handlers.js';
 
 /** Binds the gRPC server, the RPC wrapper and the handler groups the server itself answers. */
 export const serverModule = new ContainerModule(options => {
@@ -29,4 +30,6 @@ export const serverModule = new ContainerModule(options => {
   options.bind(CriHandlerGroup).toService(StreamingHandlers);
   options.bind(StatsHandlers).toSelf().inSingletonScope();
   options.bind(CriHandlerGroup).toService(StatsHandlers);
+  options.bind(PullProgressHandlers).toSelf().inSingletonScope();
+  options.bind(CriHandlerGroup).toService(PullProgressHandlers);
 });
