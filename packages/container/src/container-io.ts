@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { inject, injectable } from 'inversify';
-import { PathsConfig, type ContainerOutput } from '@crikit/core';
+import { PathsConfig, StartOrder, type ContainerOutput, type Startable } from '@crikit/core';
 import type { Readable, Writable } from 'node:stream';
 import { FifoPool, openFifoReader, openFifoWriter } from './fifo.js';
 
@@ -31,11 +31,20 @@ export interface ProcessIo {
  * crikit restart, so a recovered container's output is read again from the same FIFOs.
  */
 @injectable()
-export class ContainerIo {
+export class ContainerIo implements Startable {
+  readonly startName = 'container io';
+  readonly startOrder = StartOrder.services;
   private readonly fifos: FifoPool;
 
   constructor(@inject(PathsConfig) private readonly paths: PathsConfig) {
     this.fifos = new FifoPool(path.join(paths.stateDir, 'fifo-pool'), fifoBatch);
+  }
+
+  async start(): Promise<void> {}
+
+  /** Removes the spare FIFOs of the pool; those of containers stay, their shims still write to them. */
+  async stop(): Promise<void> {
+    await this.fifos.clear();
   }
 
   /** The directory of container `id`'s FIFOs. */

@@ -23,6 +23,7 @@ export const containerModule = new ContainerModule(options => {
   options.bind(RuntimeFeatures).toService(ProbedRuntimeFeatures);
   options.bind(Startable).toService(ProbedRuntimeFeatures);
   options.bind(ContainerIo).toSelf().inSingletonScope();
+  options.bind(Startable).toService(ContainerIo);
   options.bind(ContainerCreator).toSelf().inSingletonScope();
   options.bind(ContainerExits).toSelf().inSingletonScope();
   options.bind(Startable).toService(ContainerExits);

@@ -27,3 +27,16 @@ it('FifoPool makes FIFOs (0600) from spares made in one batch, keeps existing fi
   await pool.make(Array.from({ length: 10 }, (_, i) => path.join(dir, `more-${i}`)));
   assert.equal(fs.readdirSync(dir).filter(n => n.startsWith('more-')).length, 10, 'more than the spares: the rest is made directly');
 });
+
+it('FifoPool.clear removes the spares at shut-down, and the pool makes FIFOs again afterwards', async () => {
+  const poolDir = path.join(dir, 'cleared');
+  const pool = new FifoPool(poolDir, 4);
+  await pool.make([path.join(dir, 'x1')]);
+  assert.ok(fs.readdirSync(poolDir).length > 0, 'spares are waiting');
+  await pool.clear();
+  assert.equal(fs.existsSync(poolDir), false, 'no spare FIFO is left behind');
+  assert.ok(fs.statSync(path.join(dir, 'x1')).isFIFO(), 'a FIFO in use stays');
+  await pool.make([path.join(dir, 'x2')]);
+  assert.ok(fs.statSync(path.join(dir, 'x2')).isFIFO());
+  await pool.clear();
+});

@@ -50,6 +50,13 @@ export class FifoPool {
     if (this.spare.length < this.batch / 2) void this.refill().catch(() => undefined);
   }
 
+  /** Removes the spare FIFOs (at shut-down: they are no one's); the next `make` starts a new batch. Idempotent. */
+  async clear(): Promise<void> {
+    await this.refilling?.catch(() => undefined);
+    this.spare.length = 0;
+    await fs.promises.rm(this.dir, { recursive: true, force: true });
+  }
+
   private refill(): Promise<void> {
     this.refilling ??= (async () => {
       if (!this.cleared) {
