@@ -3,6 +3,7 @@ import path from 'node:path';
 import { SandboxManager, SandboxStore } from '@crikit/core';
 import type { CriRuntime } from '@crikit/server';
 import type { RunningCrikitd } from './crikitd.js';
+import { observeDaemon, observeInProcess } from './leak-watch.js';
 
 /** Removes every pod an in-process runtime still has (what a failed test left), then stops it. */
 export async function stopRuntimeAndPods(runtime: CriRuntime | undefined): Promise<void> {
@@ -10,6 +11,8 @@ export async function stopRuntimeAndPods(runtime: CriRuntime | undefined): Promi
   for (const s of runtime.container.get(SandboxStore).list()) {
     await runtime.container.get<SandboxManager>(SandboxManager).remove(s.metadata.id, AbortSignal.timeout(30_000)).catch(() => {});
   }
+  // What containerd and the process hold once no pod is left; the test env's cleanup reports it.
+  await observeInProcess(runtime);
   await runtime.stop(AbortSignal.timeout(30_000));
   removeTestCgroups();
 }
@@ -20,6 +23,7 @@ export async function stopDaemonAndPods(daemon: RunningCrikitd | undefined): Pro
   for (const p of (await daemon.client.runtime.listPodSandbox({}).catch(() => ({ items: [] }))).items) {
     await daemon.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => {});
   }
+  await observeDaemon(daemon);
   await daemon.stop();
   removeTestCgroups();
 }

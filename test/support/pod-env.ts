@@ -3,6 +3,8 @@ import { busyboxImage, pauseImage, pushImage, type LocalRegistry } from '@crikit
 import { tempRuntimeDirs } from './crikitd.js';
 import { fixtureCniDir, writeTestNetwork, type TestNetwork } from './pod-fixture.js';
 import { startRegistry } from './registry-fixture.js';
+import { assertClean } from '@crikit/testkit';
+import { unwatchLeaks, watchLeaks } from './leak-watch.js';
 
 /** What a test that runs pods needs: private dirs, a CNI network, a registry with the images, a config using them. */
 export interface PodTestEnv {
@@ -13,7 +15,10 @@ export interface PodTestEnv {
   readonly busybox: string;
   /** crikit's config: these dirs, the registry over http, the pause image, the CNI network, restrictOomScoreAdj. */
   readonly config: Record<string, unknown> & { cni: { confDir: string }; paths: { rootDir: string; stateDir: string } };
-  /** Removes the network, the registry and the dirs (stop crikit first). */
+  /**
+   * Removes the network, the registry and the dirs (stop crikit first, with stopRuntimeAndPods or
+   * stopDaemonAndPods). Then fails with a LeakError if the test leaked anything (@crikit/testkit LeakChecker).
+   */
   cleanup(): Promise<void>;
 }
 
@@ -37,13 +42,17 @@ export async function podTestEnv(n: number, extra: Record<string, Record<string,
     runtimes: { restrictOomScoreAdj: true },
   };
   for (const [section, values] of Object.entries(extra)) base[section] = { ...base[section], ...values };
+  const leaks = await watchLeaks(dirs.dir, network.ipamDir, n);
   return {
     dirs, network, registry, busybox: `${registry.host}/busybox:1`,
     config: base as PodTestEnv['config'],
     cleanup: async () => {
+      const report = await leaks.check();
+      unwatchLeaks(dirs.dir, leaks);
       network.cleanup();
       await registry.stop();
       dirs.cleanup();
+      assertClean(report, `the pod test on network ${n}`);
     },
   };
 }

@@ -15,3 +15,4 @@ export * from './local-registry.js';
 export * from './registry-push.js';
 export * from './corrupt-blob-in-storage.js';
 export * from './streaming/index.js';
+export * from './leak-checker.js';
