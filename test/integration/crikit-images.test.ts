@@ -2,6 +2,7 @@
 // private containerd and the local registry, and the `crikit pull` / `crikit import` commands that use it,
 // run in a real pseudo-terminal (tmux). No pods: no network number is needed.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -13,12 +14,15 @@ import { pushImage, randomLayersImage, type BuiltImage, type LocalRegistry } fro
 import { criClient, type CriClient } from '../support/cri-client.js';
 import { tempRuntimeDirs } from '../support/crikitd.js';
 import { startRegistry } from '../support/registry-fixture.js';
+import { writeDockerSave, writeOciLayout } from '../support/image-archives.js';
 import { TmuxTerminal } from '../support/tmux.js';
 
 const crikitMain = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../packages/cli/dist/main.js');
 const dirs = tempRuntimeDirs();
 const hostsDir = path.join(dirs.dir, 'certs.d');
 const config = { ...dirs.config, image: { registryConfigDir: hostsDir } };
+/** Where crikitd keeps an archive while it imports it. */
+const importsDir = path.join(dirs.dir, 'root', 'imports');
 const term = new TmuxTerminal();
 let runtime: CriRuntime;
 let cri: CriClient;
@@ -157,5 +161,83 @@ describe('crikit pull in a terminal', () => {
     const { screen } = await crikitCli('pull', ref);
     assert.match(screen, new RegExp(`^crikit: pull image "${esc(ref)}": NOT_FOUND: `, 'm'));
     assert.match(screen, /\[exit 1\]/);
+  });
+});
+
+/** Sends `chunks` to ImportImage and returns its answer or error. */
+function importChunks(chunks: Partial<crikit.ImportImageChunk>[]): Promise<{ res?: crikit.ImportImageResponse; err?: grpc.ServiceError }> {
+  return new Promise(resolve => {
+    const call = images.importImage((err, res) => resolve(err ? { err } : { res }));
+    for (const c of chunks) call.write(crikit.ImportImageChunk.fromPartial(c));
+    call.end();
+  });
+}
+
+const leftInImports = (): string[] => (fs.existsSync(importsDir) ? fs.readdirSync(importsDir) : []);
+
+describe('ImportImage and crikit import', () => {
+  test('a docker save archive and an OCI layout, sent in chunks, become images ListImages shows', async () => {
+    const saved = await randomLayersImage({ layers: 2, bytesPerLayer: 3 * MiB });
+    const savedFile = path.join(dirs.dir, 'saved.tar');
+    await writeDockerSave(savedFile, saved, ['crikit.test/saved:v1']);
+    const fromSave = await crikitCli('import', savedFile);
+    assert.match(fromSave.screen, new RegExp(`^importing ${esc(savedFile)} \\(6\\.\\d MiB\\)$`, 'm'));
+    assert.match(fromSave.screen, new RegExp(`^imported ${saved.config.digest}  crikit\\.test/saved:v1$`, 'm'));
+    assert.match(fromSave.screen, /\[exit 0\]/);
+
+    const layout = await randomLayersImage({ layers: 1, bytesPerLayer: 64 * 1024 });
+    const layoutFile = path.join(dirs.dir, 'layout.tar');
+    await writeOciLayout(layoutFile, layout, 'crikit.test/layout:v2');
+    const fromLayout = await crikitCli('import', layoutFile);
+    assert.match(fromLayout.screen, new RegExp(`^imported ${layout.config.digest}  crikit\\.test/layout:v2$`, 'm'));
+    assert.match(fromLayout.screen, /\[exit 0\]/);
+
+    const listed = (await cri.image.listImages({})).images;
+    assert.deepEqual(listed.find(i => i.id === saved.config.digest)?.repoTags, ['crikit.test/saved:v1']);
+    assert.deepEqual(listed.find(i => i.id === layout.config.digest)?.repoTags, ['crikit.test/layout:v2']);
+    assert.deepEqual(leftInImports(), [], 'the uploaded archives are removed');
+  });
+
+  test('bad archives and bad files: an error naming the file and the reason, exit 1', async () => {
+    const zeros = path.join(dirs.dir, 'zeros.tar');
+    fs.writeFileSync(zeros, Buffer.alloc(1024));
+    const notArchive = await crikitCli('import', zeros);
+    assert.match(notArchive.screen, new RegExp(`^crikit: import "${esc(zeros)}": INVALID_ARGUMENT: import zeros\\.tar: neither an OCI image layout nor a docker save archive$`, 'm'));
+    assert.match(notArchive.screen, /\[exit 1\]/);
+
+    const image = await randomLayersImage({ layers: 1, bytesPerLayer: 64 * 1024 });
+    const whole = path.join(dirs.dir, 'whole.tar');
+    await writeDockerSave(whole, image, ['crikit.test/cut:v1']);
+    const cut = path.join(dirs.dir, 'cut.tar');
+    fs.writeFileSync(cut, fs.readFileSync(whole).subarray(0, 40 * 1024));
+    const truncated = await crikitCli('import', cut);
+    assert.match(truncated.screen, new RegExp(`^crikit: import "${esc(cut)}": INVALID_ARGUMENT: .*cut\\.tar`, 'm'));
+
+    const missing = path.join(dirs.dir, 'missing.tar');
+    assert.match((await crikitCli('import', missing)).screen, new RegExp(`^crikit: import "${esc(missing)}": no such file$`, 'm'));
+    assert.match((await crikitCli('import', dirs.dir)).screen, new RegExp(`^crikit: import "${esc(dirs.dir)}": not a regular file$`, 'm'));
+    assert.deepEqual(leftInImports(), []);
+  });
+
+  test('ImportImage checks its chunks: a name first, bytes, then nothing is left behind', async () => {
+    const noName = await importChunks([{ data: Buffer.from('x') }]);
+    assert.equal(noName.err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(noName.err?.details, 'name is required on the first chunk');
+    const none = await importChunks([]);
+    assert.equal(none.err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(none.err?.details, 'import image: no chunk was sent');
+    const empty = await importChunks([{ name: 'a.tar' }]);
+    assert.equal(empty.err?.details, 'import archive "a.tar": the archive is empty');
+    const renamed = await importChunks([{ name: 'a.tar', data: Buffer.from('x') }, { name: 'b.tar', data: Buffer.from('y') }]);
+    assert.equal(renamed.err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(renamed.err!.details, /name is set on the first chunk only/);
+
+    // A client that goes away mid-upload: the handler ends and its file goes.
+    const call = images.importImage(() => {});
+    call.on('error', () => {});
+    call.write(crikit.ImportImageChunk.fromPartial({ name: 'gone.tar', data: Buffer.alloc(MiB) }));
+    await until('the upload to start', () => leftInImports().length === 1);
+    call.cancel();
+    await until('the upload to be removed', () => leftInImports().length === 0);
   });
 });

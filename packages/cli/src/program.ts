@@ -5,12 +5,13 @@ import { doctorExitCode, formatDoctor, runDoctor } from './doctor/doctor.js';
 import { Host } from './doctor/host.js';
 import { followEvents } from './events-command.js';
 import { listImages } from './images-command.js';
+import { importArchive } from './import-command.js';
 import { pullImage } from './pull-command.js';
 
-/** The `crikit` command line: doctor, pull, images, events. Actions set `process.exitCode`, never exit. */
+/** The `crikit` command line: doctor, pull, import, images, events. Actions set `process.exitCode`, never exit. */
 export function createProgram(): Command {
   const program = new Command('crikit')
-    .description('crikit node tools: check the host, pull images, follow container events')
+    .description('crikit node tools: check the host, pull and import images, follow container events')
     .option('-r, --runtime-endpoint <socket>', 'crikitd CRI socket', process.env.CRIKIT_SOCKET ?? defaultSocket)
     .showHelpAfterError();
 
@@ -31,6 +32,15 @@ export function createProgram(): Command {
     .action(async (image: string, opts: { timeout: number }) => {
       await withConnection(program, async (conn, signal) => {
         await pullImage(conn, image, { timeoutSeconds: opts.timeout, stream: process.stdout, signal });
+      });
+    });
+
+  program.command('import')
+    .description('import a `docker save` archive or an OCI image layout tar into crikitd; prints the image ids and names')
+    .argument('<file>', 'the archive on this host')
+    .action(async (file: string) => {
+      await withConnection(program, async (conn, signal) => {
+        await importArchive(conn, file, { stream: process.stdout, signal });
       });
     });
 

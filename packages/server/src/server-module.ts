@@ -10,6 +10,7 @@ import { ContainerEventHandlers } from './container-event-handlers.js';
 import { StreamingHandlers } from './streaming-handlers.js';
 import { StatsHandlers } from './stats-handlers.js';
 import { PullProgressHandlers } from './pull-progress-handlers.js';
+import { ImageImportHandlers } from './image-import-handlers.js';
 
 /** Binds the gRPC server, the RPC wrapper and the handler groups the server itself answers. */
 export const serverModule = new ContainerModule(options => {
@@ -32,4 +33,6 @@ export const serverModule = new ContainerModule(options => {
   options.bind(CriHandlerGroup).toService(StatsHandlers);
   options.bind(PullProgressHandlers).toSelf().inSingletonScope();
   options.bind(CriHandlerGroup).toService(PullProgressHandlers);
+  options.bind(ImageImportHandlers).toSelf().inSingletonScope();
+  options.bind(CriHandlerGroup).toService(ImageImportHandlers);
 });
