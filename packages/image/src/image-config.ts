@@ -17,6 +17,13 @@ export const imageConfigSchema = z.strictObject({
     .describe('How many layers one pull downloads at the same time.'),
   snapshotter: z.string().min(1).default('overlayfs')
     .describe('The containerd snapshotter images are unpacked with and container root filesystems are prepared on.'),
+  directContentWrite: z.boolean().default(true)
+    .describe('Write downloaded blobs into containerd\'s content store directory (verified, then linked in) instead ' +
+      'of streaming them through containerd\'s content API, which is several times slower. Needs the directory: ' +
+      'known with the managed containerd, `contentDir` otherwise; without it blobs go through the API.'),
+  contentDir: z.string().refine(isAbsolute, { message: 'must be an absolute path' }).optional()
+    .describe('The content store directory of an external containerd, `<containerd root>/io.containerd.content.v1.content`, ' +
+      'writable by crikit, for `directContentWrite`; with the managed containerd it is found from its root.'),
   pullStallTimeoutMs: z.number().int().positive().default(60_000)
     .describe('A blob download that receives no byte for this long is abandoned and its pull fails ' +
       '(containerd\'s `image_pull_progress_timeout`).'),
@@ -26,3 +33,9 @@ export const imageConfigSchema = z.strictObject({
 export type ImageConfig = z.infer<typeof imageConfigSchema>;
 /** DI token of the `image` config slice; the server binds it to `config.image`. */
 export const ImageConfig = Symbol('ImageConfig');
+
+/**
+ * DI token of containerd's content store directory when blobs are written into it directly (see
+ * DirectBlobWriter); unbound when they go through containerd's content API. The server binds it.
+ */
+export const ContentStoreDir = Symbol('ContentStoreDir');

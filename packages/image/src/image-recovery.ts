@@ -1,6 +1,8 @@
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import { ContainerdClient, decodeOciImageConfig, FailedPreconditionError, ImageStore, Logger, StartOrder, type Startable } from '@crikit/core';
 import { ContentWriter } from './content-writer.js';
+import { DirectBlobWriter } from './direct-blob-writer.js';
+import { ContentStoreDir } from './image-config.js';
 import { parseImageManifest, type Descriptor } from './image-manifest.js';
 import { managedImageLabel, pinnedImageLabel } from './image-names.js';
 import { imageRecordFrom } from './image-record-of.js';
@@ -10,7 +12,8 @@ import { storeImage } from './store-image.js';
 /**
  * Rebuilds the image store from containerd at start-up: every image crikit recorded (labelled
  * `io.cri-containerd.image=managed`), read back from the content store, its names grouped by id.
- * An image whose content cannot be read is logged and left out, as containerd's CRI does.
+ * An image whose content cannot be read is logged and left out, as containerd's CRI does. Removes the
+ * unfinished direct downloads a killed crikitd left (see DirectBlobWriter) first.
  */
 @injectable()
 export class ImageRecovery implements Startable {
@@ -22,11 +25,14 @@ export class ImageRecovery implements Startable {
     @inject(ContainerdClient) private readonly containerd: ContainerdClient,
     @inject(ImageStore) private readonly store: ImageStore,
     @inject(Logger) private readonly log: Logger,
+    @inject(ContentStoreDir) @optional() private readonly contentDir?: string,
   ) {
     this.blobs = new ContentWriter(containerd);
   }
 
   async start(signal: AbortSignal): Promise<void> {
+    // Downloads a crikitd that died left in the content store directory; no pull runs yet.
+    if (this.contentDir !== undefined) await new DirectBlobWriter(this.contentDir, this.blobs).sweep();
     const { images } = await this.containerd.images.list({ filters: [`labels."${managedImageLabel}"==managed`] }, { signal });
     const byTarget = new Map<string, { target: Descriptor; names: string[]; pinned: boolean }>();
     for (const image of images) {

@@ -1,14 +1,15 @@
+import { join } from 'node:path';
 import { Container, ContainerModule } from 'inversify';
 import { CgroupConfig, coreModule, Logger, PathsConfig, RuntimesConfig, silentLogger, Snapshotter } from '@crikit/core';
 import { ContainerdConfig, containerdModule } from '@crikit/containerd';
 import { NetworkCniConfig, networkCniModule } from '@crikit/network-cni';
-import { ImageConfig, imageModule } from '@crikit/image';
+import { ContentStoreDir, ImageConfig, imageModule } from '@crikit/image';
 import { SandboxConfig, sandboxModule } from '@crikit/sandbox';
 import { ContainerConfig, containerModule } from '@crikit/container';
 import { LoggingConfig, loggingModule } from '@crikit/logging';
 import { MetricsConfig, metricsModule } from '@crikit/metrics';
 import { StreamingConfig, streamingModule } from '@crikit/streaming';
-import { parseCriConfig, type CriConfigInput } from './cri-config.js';
+import { parseCriConfig, type CriConfig, type CriConfigInput } from './cri-config.js';
 import { CriConfigToken } from './cri-config-token.js';
 import { CriRuntime } from './cri-runtime.js';
 import { ServerConfig } from './server-config.js';
@@ -42,6 +43,8 @@ export function createRuntime(options: CreateRuntimeOptions = {}): CriRuntime {
     o.bind(ContainerdConfig).toConstantValue(config.containerd);
     o.bind(NetworkCniConfig).toConstantValue(config.cni);
     o.bind(ImageConfig).toConstantValue(config.image);
+    const contentDir = contentStoreDir(config);
+    if (contentDir !== undefined) o.bind(ContentStoreDir).toConstantValue(contentDir);
     o.bind(Snapshotter).toConstantValue(config.image.snapshotter);
     o.bind(SandboxConfig).toConstantValue(config.sandbox);
     o.bind(RuntimesConfig).toConstantValue(config.runtimes);
@@ -57,4 +60,11 @@ export function createRuntime(options: CreateRuntimeOptions = {}): CriRuntime {
     serverModule, ...(options.overrides ?? []),
   );
   return new CriRuntime(container, config, log);
+}
+
+/** Where pulls write blobs directly (image.directContentWrite): the managed containerd's content store, or image.contentDir. */
+function contentStoreDir(config: CriConfig): string | undefined {
+  if (!config.image.directContentWrite) return undefined;
+  if (config.image.contentDir !== undefined) return config.image.contentDir;
+  return config.containerd.address === 'managed' ? join(config.containerd.managed.rootDir, 'io.containerd.content.v1.content') : undefined;
 }
