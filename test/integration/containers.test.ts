@@ -198,6 +198,7 @@ describe('security and resources, seen from inside', () => {
     assert.equal(await sh(id, 'grep " /data " /proc/self/mountinfo | grep -o "master:[0-9]*" | head -c 7'), 'master:', 'rslave propagation');
     assert.equal(await sh(id, 'echo x > /dev/mynull && echo ok'), 'ok');
     await c.runtime.removeContainer({ containerId: id });
+    execFileSync('umount', [shared]);
   });
 });
 
