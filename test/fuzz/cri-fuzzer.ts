@@ -92,41 +92,54 @@ export class CriFuzzer {
     return this.rpcs.map(r => r.method.name);
   }
 
-  /** Runs `requests` generated requests from `seed`; sweeps up what they created every `sweepEvery`. */
-  async run(options: { seed: number; requests: number; sweepEvery?: number; onProgress?: (done: number, report: FuzzReport) => void }): Promise<FuzzReport> {
+  /** Runs `requests` generated requests from `seed`; sweeps up what they created about every `sweepEvery`. */
+  async run(options: {
+    seed: number; requests: number; sweepEvery?: number;
+    /** Requests in flight at once (1 by default, the order the seed gives). */
+    concurrency?: number;
+    onProgress?: (done: number, report: FuzzReport) => void;
+  }): Promise<FuzzReport> {
     const started = Date.now();
     const report: FuzzReport = { requests: 0, byCode: {}, byRpc: {}, msByRpc: {}, failures: [], ms: 0, crashed: false };
     await this.ensureBaseline();
     const total = this.rpcs.reduce((s, r) => s + r.weight, 0);
-    for (let i = 0; i < options.requests; i++) {
-      if (i % (options.sweepEvery ?? 100) === 0 && i > 0) {
+    const every = options.sweepEvery ?? 100;
+    const width = Math.max(1, options.concurrency ?? 1);
+    for (let i = 0; i < options.requests && !report.crashed; i += width) {
+      if (i > 0 && Math.floor(i / every) !== Math.floor((i - width) / every)) {
         const t = Date.now();
         await this.sweep(report);
         report.msByRpc['(sweep)'] = (report.msByRpc['(sweep)'] ?? 0) + Date.now() - t;
         options.onProgress?.(i, report);
       }
-      const [pickAt, raw] = fc.sample(fc.tuple(fc.nat({ max: total - 1 }), fc.nat({ max: 19 })), { seed: options.seed + i, numRuns: 1 })[0]!;
-      // Every RPC once first, in order, so even a short run drives them all; then by weight.
-      const rpc = i < this.rpcs.length ? this.rpcs[i]! : this.pickRpc(pickAt);
-      // One request in twenty is raw bytes: truncated, flipped or random, not a valid message.
-      const t = Date.now();
-      const outcome = raw === 0 ? await this.sendRaw(rpc, options.seed + i) : await this.send(rpc, options.seed + i);
-      report.msByRpc[rpc.method.name] = (report.msByRpc[rpc.method.name] ?? 0) + Date.now() - t;
-      report.requests++;
-      report.byCode[grpc.status[outcome.code] ?? String(outcome.code)] = (report.byCode[grpc.status[outcome.code] ?? ''] ?? 0) + 1;
-      report.byRpc[rpc.method.name] = (report.byRpc[rpc.method.name] ?? 0) + 1;
-      if (!this.fits(rpc, outcome.code)) {
-        report.failures.push({ index: i, rpc: rpc.method.name + (raw === 0 ? ' (raw)' : ''), code: grpc.status[outcome.code] ?? String(outcome.code), details: outcome.details, request: outcome.request });
-      }
-      if (this.daemon.proc.exitCode !== null || this.daemon.proc.signalCode !== null) {
-        report.crashed = true;
-        report.failures.push({ index: i, rpc: rpc.method.name, code: 'CRASH', details: this.daemon.stderr().slice(-4000), request: outcome.request });
-        break;
-      }
+      const batch = Array.from({ length: Math.min(width, options.requests - i) }, (_, k) => i + k);
+      await Promise.all(batch.map(j => this.one(j, options.seed, total, report)));
     }
     if (!report.crashed) await this.sweep(report);
     report.ms = Date.now() - started;
     return report;
+  }
+
+  // Request `i` of a run: its RPC and its request come from `seed + i` alone.
+  private async one(i: number, seed: number, total: number, report: FuzzReport): Promise<void> {
+    const [pickAt, raw] = fc.sample(fc.tuple(fc.nat({ max: total - 1 }), fc.nat({ max: 19 })), { seed: seed + i, numRuns: 1 })[0]!;
+    // Every RPC once first, in order, so even a short run drives them all; then by weight.
+    const rpc = i < this.rpcs.length ? this.rpcs[i]! : this.pickRpc(pickAt);
+    // One request in twenty is raw bytes: truncated, flipped or random, not a valid message.
+    const t = Date.now();
+    const outcome = raw === 0 ? await this.sendRaw(rpc, seed + i) : await this.send(rpc, seed + i);
+    report.msByRpc[rpc.method.name] = (report.msByRpc[rpc.method.name] ?? 0) + Date.now() - t;
+    report.requests++;
+    const code = grpc.status[outcome.code] ?? String(outcome.code);
+    report.byCode[code] = (report.byCode[code] ?? 0) + 1;
+    report.byRpc[rpc.method.name] = (report.byRpc[rpc.method.name] ?? 0) + 1;
+    if (!this.fits(rpc, outcome.code)) {
+      report.failures.push({ index: i, rpc: rpc.method.name + (raw === 0 ? ' (raw)' : ''), code, details: outcome.details, request: outcome.request });
+    }
+    if (!report.crashed && (this.daemon.proc.exitCode !== null || this.daemon.proc.signalCode !== null)) {
+      report.crashed = true;
+      report.failures.push({ index: i, rpc: rpc.method.name, code: 'CRASH', details: this.daemon.stderr().slice(-4000), request: outcome.request });
+    }
   }
 
   /** Closes the clients. */
