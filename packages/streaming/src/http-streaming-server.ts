@@ -130,7 +130,7 @@ export class HttpStreamingServer implements StreamingServer, Startable {
         if (ports.length === 0 || ports.some(p => !Number.isInteger(p) || p < 1 || p > 65535)) { ws.close(1008, 'port: one or more ports between 1 and 65535 are required'); return; }
         void serveWsPortForward(ws, ports, pending.request, this.forwarder, this.log);
       } else {
-        void serveWsRemoteCommand(ws, pending, this.streams, this.log);
+        void serveWsRemoteCommand(ws, socket, pending, this.streams, this.log);
       }
     });
   }

@@ -1,4 +1,5 @@
 import type { ContainerStreams, Logger } from '@crikit/core';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { RemoteCommandRequest } from '../pending-stream.js';
 import { runRemoteCommand } from '../remote-command.js';
@@ -15,10 +16,10 @@ const resizeChannel = 4;
 
 /**
  * Serves one exec or attach over an accepted WebSocket: channels 0 stdin, 1 stdout, 2 stderr,
- * 3 error, 4 resize; the connection closes when the command ends, and the command is cancelled
- * when the client goes first.
+ * 3 error, 4 resize; the connection (`socket`, under `ws`) closes when the command ends, and the
+ * command is cancelled when the client goes first.
  */
-export async function serveWsRemoteCommand(ws: WebSocket, pending: RemoteCommandRequest, streams: ContainerStreams, log: Logger): Promise<void> {
+export async function serveWsRemoteCommand(ws: WebSocket, socket: Duplex, pending: RemoteCommandRequest, streams: ContainerStreams, log: Logger): Promise<void> {
   const protocol = ws.protocol;
   const channels = new WsChannels(ws, { base64: protocol.includes('base64'), closeSignal: protocol.startsWith('v5.') });
   const gone = new AbortController();
@@ -34,5 +35,9 @@ export async function serveWsRemoteCommand(ws: WebSocket, pending: RemoteCommand
     resize: request.tty ? channels.readable(resizeChannel) : undefined,
     writeError: payload => new Promise(resolve => channels.send(errorChannel, payload, () => resolve())),
   }, streams, gone.signal, log);
+  // As the kubelet's server: the close frame, then the end of the connection at once. Waiting for the
+  // client's close frame first (as ws does) makes every client wait one more round trip for its EOF;
+  // the client's close frame can still arrive on the half-closed socket.
   ws.close(1000);
+  socket.end();
 }
