@@ -12,13 +12,16 @@ import { CniPluginExec } from './cni-plugin-exec.js';
 import { CniPodNetwork } from './cni-pod-network.js';
 import { CniResultCache } from './cni-result-cache.js';
 import { networkCniConfigSchema } from './network-cni-config.js';
-import { FakeCniBin } from './testing/fake-cni-bin.js';
+import { FakeCniBin, type FakeCniCall } from './testing/fake-cni-bin.js';
 import { FakeNetworkNamespaces } from '@crikit/core/testing';
 
 const signal = (): AbortSignal => AbortSignal.timeout(10_000);
 // The result lists the IPv6 address first: attach must still put IPv4 first.
 const resultScript = `printf '{"cniVersion":"1.0.0","interfaces":[{"name":"br0","mac":"0a:00:00:00:00:01"},{"name":"eth0","mac":"0a:00:00:00:00:02","sandbox":"%s"}],"ips":[{"interface":1,"address":"fd00::2/64"},{"interface":1,"address":"10.88.0.2/24"}]}' "$CNI_NETNS"`;
 const allCaps = { portMappings: true, bandwidth: true, ipRanges: true, dns: true, cgroupPath: true, 'io.kubernetes.cri.pod-annotations': true };
+/** The loopback plugin's calls and the default network's, each in order: the two networks are set up at once. */
+const byNetwork = (calls: readonly FakeCniCall[], show: (c: FakeCniCall) => string) =>
+  ({ lo: calls.filter(c => c.plugin === 'loopback').map(show), net: calls.filter(c => c.plugin !== 'loopback').map(show) });
 const testnet = { cniVersion: '1.0.0', name: 'testnet', plugins: [{ type: 'fakebr', bridge: 'br0' }, { type: 'fakepm', capabilities: allCaps }] };
 
 function pod(n: number, netns: FakeNetworkNamespaces): PodRef {
@@ -75,9 +78,9 @@ describe('CniPodNetwork', () => {
     assert.deepEqual(result.ips, ['10.88.0.2', 'fd00::2']);
     assert.deepEqual(result.interfaces.map(i => `${i.name} ${i.sandbox}`), ['br0 ', `eth0 ${p.netnsPath}`]);
     const all = await bin.calls();
-    assert.deepEqual(all.map(c => `${c.plugin} ${c.command} ${c.ifName}`), ['loopback ADD lo', 'fakebr ADD eth0', 'fakepm ADD eth0']);
-    assert.deepEqual(all[0]!.stdin, { type: 'loopback', name: 'cni-loopback', cniVersion: '0.3.1' });
-    const calls = all.slice(1);
+    assert.deepEqual(byNetwork(all, c => `${c.plugin} ${c.command} ${c.ifName}`), { lo: ['loopback ADD lo'], net: ['fakebr ADD eth0', 'fakepm ADD eth0'] });
+    assert.deepEqual(all.find(c => c.plugin === 'loopback')!.stdin, { type: 'loopback', name: 'cni-loopback', cniVersion: '0.3.1' });
+    const calls = all.filter(c => c.plugin !== 'loopback');
     assert.equal(calls[0]!.args, `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web1;K8S_POD_INFRA_CONTAINER_ID=${p.id};K8S_POD_UID=uid-1`);
     assert.equal(calls[0]!.containerId, p.id);
     assert.equal(calls[0]!.netns, p.netnsPath);
@@ -124,7 +127,8 @@ describe('CniPodNetwork', () => {
       assert.equal(err.message, 'attach pod "web1/default" to cni network "testnet": plugin "fakefail" ADD: bad config (code 7)');
       return true;
     });
-    assert.deepEqual((await bin.calls()).map(c => `${c.plugin} ${c.command}`), ['loopback ADD', 'fakebr ADD', 'fakefail ADD', 'fakefail DEL', 'fakebr DEL', 'loopback DEL']);
+    assert.deepEqual(byNetwork(await bin.calls(), c => `${c.plugin} ${c.command}`),
+      { lo: ['loopback ADD', 'loopback DEL'], net: ['fakebr ADD', 'fakefail ADD', 'fakefail DEL', 'fakebr DEL'] });
     assert.deepEqual(await cache.list(), []);
   });
 
@@ -140,8 +144,8 @@ describe('CniPodNetwork', () => {
     const second = await start();
     await second.net.detach(p, signal());
     const all = await bin.calls();
-    assert.deepEqual(all.map(c => `${c.plugin} ${c.command} ${c.stdin.name}`), ['fakepm DEL testnet', 'fakebr DEL testnet', 'loopback DEL cni-loopback']);
-    const calls = all.slice(0, 2);
+    assert.deepEqual(byNetwork(all, c => `${c.plugin} ${c.command} ${c.stdin.name}`), { lo: ['loopback DEL cni-loopback'], net: ['fakepm DEL testnet', 'fakebr DEL testnet'] });
+    const calls = all.filter(c => c.plugin !== 'loopback');
     for (const c of calls) {
       assert.equal(c.stdin.name, 'testnet');
       assert.deepEqual(c.stdin.prevResult, attached.raw);
@@ -163,7 +167,7 @@ describe('CniPodNetwork', () => {
     netns.forget(p.netnsPath);
     await bin.clearCalls();
     await net.detach(p, signal());
-    assert.deepEqual((await bin.calls()).map(c => `${c.plugin} ${c.command} "${c.netns}"`), ['fakepm DEL ""', 'fakebr DEL ""', 'loopback DEL ""']);
+    assert.deepEqual(byNetwork(await bin.calls(), c => `${c.plugin} ${c.command} "${c.netns}"`), { lo: ['loopback DEL ""'], net: ['fakepm DEL ""', 'fakebr DEL ""'] });
 
     await fs.rm(path.join(confDir, '10-test.conflist'));
     const none = await start();
@@ -263,8 +267,8 @@ describe('CniPodNetwork', () => {
     await bin.clearCalls();
     await net.collectGarbage([], signal());
     const dels = (await bin.calls()).filter(c => c.command === 'DEL');
-    assert.deepEqual(dels.map(c => `${c.plugin} ${c.ifName}`), ['fakepm eth0', 'fakebr eth0', 'loopback lo']);
-    assert.equal((dels[1]!.stdin as { prevResult?: unknown }).prevResult, undefined, 'no result to pass on');
+    assert.deepEqual(byNetwork(dels, c => `${c.plugin} ${c.ifName}`), { lo: ['loopback lo'], net: ['fakepm eth0', 'fakebr eth0'] });
+    assert.equal((dels.find(c => c.plugin === 'fakebr')!.stdin as { prevResult?: unknown }).prevResult, undefined, 'no result to pass on');
     assert.deepEqual(await cache.list(), []);
     cut.abort();
     await attaching;

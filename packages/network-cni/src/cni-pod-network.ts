@@ -52,8 +52,8 @@ export class CniPodNetwork implements PodNetwork {
   }
 
   /**
-   * CNI ADD of the loopback network (ifname lo, bringing `lo` up) and then of the default network
-   * (ifname eth0), as containerd does. Idempotent: a pod with a cached eth0 attachment gets the
+   * CNI ADD of the loopback network (ifname lo, bringing `lo` up) and of the default network
+   * (ifname eth0), at once, as containerd does. Idempotent: a pod with a cached eth0 attachment gets the
    * cached result. A failed ADD is undone with DEL (of both networks) before the error is thrown.
    * @throws UnavailableError while no network config is loaded, or when a plugin says "try again later" or is missing
    * @throws InvalidArgumentError for port mappings the plugins cannot take
@@ -76,34 +76,37 @@ export class CniPodNetwork implements PodNetwork {
           doing: `attach pod ${who} to cni network "${spec.name}"`,
         },
       }));
-      const done: { spec: CniNetworkSpec; att: CniAttachment; result: unknown }[] = [];
-      for (const { spec, att } of steps) {
-        let result: unknown;
+      // Loopback and the default network are independent (lo and eth0), so their ADDs run at once;
+      // containerd's go-cni also attaches every network in its own goroutine.
+      const results = await Promise.allSettled(steps.map(async ({ spec, att }) => {
         const entry = {
           network: { name: spec.name, cniVersion: spec.cniVersion, plugins: [...spec.plugins], raw: spec.raw && { ...spec.raw } },
           containerId: pod.id, ifName: att.ifName, netns: pod.netnsPath, args, capabilityArgs: { ...capabilityArgs },
         };
-        try {
-          // The intent first (an entry without a result): a crikit killed during the ADD leaves what the
-          // plugins took behind, and collectGarbage at the next start-up finds it here to DEL.
-          await this.cache.put({ ...entry, result: undefined });
-          result = await this.network.add(spec, att, signal);
-          await this.cache.put({ ...entry, result });
-        } catch (err) {
-          // CNI: a runtime must DEL after a failed ADD, so plugins release what they took (IPs, rules).
-          for (const step of [...done, { spec, att, result }].reverse()) await this.undoAdd(step.spec, step.att, step.result);
-          throw err;
+        // The intent first (an entry without a result): a crikit killed during the ADD leaves what the
+        // plugins took behind, and collectGarbage at the next start-up finds it here to DEL.
+        await this.cache.put({ ...entry, result: undefined });
+        const result = await this.network.add(spec, att, signal);
+        await this.cache.put({ ...entry, result });
+        return result;
+      }));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) {
+        // CNI: a runtime must DEL after a failed ADD, so plugins release what they took (IPs, rules).
+        for (const [i, { spec, att }] of [...steps.entries()].reverse()) {
+          const r = results[i]!;
+          await this.undoAdd(spec, att, r.status === 'fulfilled' ? r.value : undefined);
         }
-        done.push({ spec, att, result });
+        throw failed.reason;
       }
-      const attached = toPodNetworkResult(done.at(-1)!.result, podIfName);
+      const attached = toPodNetworkResult((results.at(-1) as PromiseFulfilledResult<unknown>).value, podIfName);
       this.log.info({ pod: who, network: net.name, ips: attached.ips }, 'attached pod to cni network');
       return attached;
     });
   }
 
   /**
-   * CNI DEL of every cached attachment of the pod (eth0, then lo), each with the config and result
+   * CNI DEL of every cached attachment of the pod (eth0 and lo, at once), each with the config and result
    * of its ADD; without a cached eth0 attachment, DEL on the current default network. A netns that
    * is gone is fine. Idempotent: a pod never attached (and no network loaded) resolves.
    * @throws UnavailableError, CniPluginError when a plugin fails (the cache entry stays for the next try)
@@ -114,7 +117,9 @@ export class CniPodNetwork implements PodNetwork {
       throwIfAborted(signal, `detach pod ${who}`);
       // Plugins cannot enter a namespace that is gone; an empty CNI_NETNS tells them to clean up outside it.
       const netns = pod.netnsPath !== '' && await this.netns.exists(pod.netnsPath) ? pod.netnsPath : '';
-      for (const ifName of [podIfName, 'lo']) {
+      // eth0 and lo are independent; their DELs run at once. The first failure is thrown once both
+      // are done, and its cache entry stays for the next try.
+      const outcomes = await Promise.allSettled([podIfName, 'lo'].map(async ifName => {
         const entries = await this.cache.find(pod.id, ifName);
         const net = this.configs.defaultNetwork;
         if (entries.length === 0 && ifName === podIfName && net) {
@@ -129,7 +134,9 @@ export class CniPodNetwork implements PodNetwork {
           await this.cache.delete(entry.network.name, pod.id, ifName);
           this.log.info({ pod: who, network: entry.network.name, ifName }, 'detached pod from cni network');
         }
-      }
+      }));
+      const failed = outcomes.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     });
   }
 

@@ -49,10 +49,9 @@ export class FakeCniBin {
     const cases = Object.entries(behaviour).map(([cmd, sh]) => `  ${cmd})\n${sh}\n  ;;`).join('\n');
     const script = `#!/bin/sh
 stdin=$(cat)
-n=$(ls "${this.logDir}" | wc -l)
 printf '{"plugin":"%s","command":"%s","containerId":"%s","netns":"%s","ifName":"%s","args":"%s","path":"%s","stdin":%s}\\n' \\
   '${name}' "$CNI_COMMAND" "\${CNI_CONTAINERID-<unset>}" "\${CNI_NETNS-<unset>}" "\${CNI_IFNAME-<unset>}" "\${CNI_ARGS-<unset>}" "$CNI_PATH" "$stdin" \\
-  > "${this.logDir}/$(printf %05d "$n")"
+  > "${this.logDir}/$(date +%s%N)-$$"
 case "$CNI_COMMAND" in
 ${cases}
 esac
@@ -63,7 +62,7 @@ exit 0
     return file;
   }
 
-  /** Every call so far, in order. */
+  /** Every call so far, in the order they began (calls made at once may come in either order). */
   async calls(): Promise<FakeCniCall[]> {
     const names = (await fs.readdir(this.logDir)).sort();
     return Promise.all(names.map(async n => JSON.parse(await fs.readFile(path.join(this.logDir, n), 'utf8')) as FakeCniCall));
