@@ -58,7 +58,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     client: () => daemon!.client, image: env.busybox, logRoot: path.join(env.dirs.dir, 'logs'), cgroupParent: `/${cgroupParent}`,
     namespace: `chaos-${o.seed}`, stepDeadlineMs: 120_000, log: o.log,
   });
-  let faults: InjectedFault[] = [];
+  const faults: InjectedFault[] = [];
   try {
     await launch();
     // Two pods that live through the whole run: every fault must leave them READY and listed.
@@ -87,10 +87,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         await launch();
         killing = false;
       },
-    }, () => finished >= o.lifecycles || problems.length > 0, o.faultGapMs).then(f => { faults = f; }, err => { problems.push(`fault injection: ${(err as Error).message}`); });
+    }, () => finished >= o.lifecycles || problems.length > 0, o.faultGapMs, faults).catch(err => { problems.push(`fault injection: ${(err as Error).message}`); });
     await Promise.all(Array.from({ length: o.concurrency }, worker));
     await injector;
     fs.rmSync(env.network.failFile, { force: true });
+    // After a failure the rest only cleans up: a runtime that cannot answer should not hold the run for long.
+    if (problems.length > 0) driver.deadlineMs = 15_000;
     await driver.verifyLive('at the end of the churn').catch(err => problems.push((err as Error).message));
     for (const id of anchors) if (!driver.live.has(id)) problems.push(`anchor pod ${id} is no longer live`);
     const unknown = await driver.removeEverything();

@@ -50,11 +50,11 @@ function nextStep(driver: KubeletDriver, rpc: string, ms: number): Promise<boole
 }
 
 /**
- * Injects faults one after another, each picked and timed by the PRNG, until `until` says stop.
+ * Injects faults one after another, each picked and timed by the PRNG, until `until` says stop; each
+ * goes into `done` once over.
  * After a crikitd or containerd kill it checks that every live pod is still there.
  */
-export async function injectFaults(t: FaultTarget, until: () => boolean, gapMs: readonly [number, number]): Promise<InjectedFault[]> {
-  const done: InjectedFault[] = [];
+export async function injectFaults(t: FaultTarget, until: () => boolean, gapMs: readonly [number, number], done: InjectedFault[]): Promise<void> {
   while (!until()) {
     await sleep(t.rng.int(gapMs[0], gapMs[1]));
     if (until()) break;
@@ -69,7 +69,6 @@ export async function injectFaults(t: FaultTarget, until: () => boolean, gapMs: 
     await inject(t, kind);
     done.push({ kind, at, ms: Date.now() - started });
   }
-  return done;
 }
 
 async function inject(t: FaultTarget, kind: FaultKind): Promise<void> {

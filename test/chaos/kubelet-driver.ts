@@ -52,9 +52,12 @@ const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
 export class KubeletDriver extends EventEmitter<{ step: [string] }> {
   readonly live = new Map<string, LivePod>();
   readonly stats: DriverStats = { lifecycles: 0, execs: 0, retries: 0, orphansRemoved: 0, adopted: 0, recreatedContainers: 0 };
+  /** How long one step keeps retrying; starts as the options' stepDeadlineMs, shortened once a run has failed. */
+  deadlineMs: number;
 
   constructor(private readonly o: KubeletDriverOptions) {
     super();
+    this.deadlineMs = o.stepDeadlineMs;
   }
 
   /** One full lifecycle: pull, run pod, create/start container, exec, stop/remove container, stop/remove pod. */
@@ -133,7 +136,7 @@ export class KubeletDriver extends EventEmitter<{ step: [string] }> {
         return { id: podSandboxId, config };
       } catch (err) {
         this.stats.retries++;
-        if (attempt > 0 && attempt * 1_000 > this.o.stepDeadlineMs) throw new Error(`RunPodSandbox ${name}: ${(err as Error).message}`);
+        if (attempt > 0 && attempt * 1_000 > this.deadlineMs) throw new Error(`RunPodSandbox ${name}: ${(err as Error).message}`);
         this.o.log(`RunPodSandbox ${name} (attempt ${attempt}): ${(err as Error).message}`);
         await sleep(500);
         // What the lost call may have made: a READY pod of this name is adopted, anything else removed.
@@ -168,7 +171,7 @@ export class KubeletDriver extends EventEmitter<{ step: [string] }> {
         if (code(err) === status.NOT_FOUND && /sandbox|pod/i.test((err as Error).message)) {
           throw new ChaosViolation(`CreateContainer in live pod ${podSandboxId} (${name}): ${(err as Error).message}`);
         }
-        if (attempt * 1_000 > this.o.stepDeadlineMs) throw new Error(`CreateContainer in ${podSandboxId} (${name}): ${(err as Error).message}`);
+        if (attempt * 1_000 > this.deadlineMs) throw new Error(`CreateContainer in ${podSandboxId} (${name}): ${(err as Error).message}`);
         this.o.log(`CreateContainer in ${podSandboxId} (${name}, attempt ${attempt}): ${(err as Error).message}`);
         await sleep(500);
         const found = await this.retry('ListContainers', c => c.runtime.listContainers({ filter: { podSandboxId, labelSelector: { 'chaos.name': name } } }));
@@ -183,7 +186,7 @@ export class KubeletDriver extends EventEmitter<{ step: [string] }> {
 
   /** Starts the container; false when it ended up EXITED (a start cut short), to be removed and made again. */
   private async start(containerId: string, name: string): Promise<boolean> {
-    const deadline = Date.now() + this.o.stepDeadlineMs;
+    const deadline = Date.now() + this.deadlineMs;
     for (;;) {
       try {
         this.emit('step', 'StartContainer');
@@ -217,7 +220,7 @@ export class KubeletDriver extends EventEmitter<{ step: [string] }> {
   }
 
   private async attempt<T>(what: string, fn: (c: CriClient) => Promise<T>, goneIsDone: boolean): Promise<T | undefined> {
-    const deadline = Date.now() + this.o.stepDeadlineMs;
+    const deadline = Date.now() + this.deadlineMs;
     for (let tries = 0; ; tries++) {
       try {
         this.emit('step', what.split(' ')[0]!);
@@ -225,7 +228,7 @@ export class KubeletDriver extends EventEmitter<{ step: [string] }> {
       } catch (err) {
         if (goneIsDone && code(err) === status.NOT_FOUND && tries > 0) return undefined;
         if (code(err) === status.NOT_FOUND) throw new ChaosViolation(`${what}: ${(err as Error).message}`);
-        if (Date.now() > deadline) throw new Error(`${what} kept failing for ${this.o.stepDeadlineMs} ms: ${(err as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`${what} kept failing for ${this.deadlineMs} ms: ${(err as Error).message}`);
         this.stats.retries++;
         if (tries % 5 === 0) this.o.log(`${what}: ${(err as Error).message} (retrying)`);
         await sleep(300 + 200 * Math.min(tries, 5));

@@ -31,6 +31,15 @@ interface ExitStatus { code: number | null; signal: NodeJS.Signals | null; error
 const keptLines = 50;
 /** How long to wait for the exit after SIGKILL before giving up on the child. */
 const killWaitMs = 5_000;
+/** How often an adopted containerd (not our child: no exit event) is looked at. */
+const adoptedPollMs = 500;
+
+/** Whether `pid` is a live (not zombie) process whose command line names `configPath`. */
+async function runsConfig(pid: number, configPath: string): Promise<boolean> {
+  const [stat, cmdline] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''), readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')]);
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== '' && state !== 'Z' && state !== 'X' && cmdline.split('\0').includes(configPath);
+}
 
 /**
  * containerd as a child process on a private root, state dir and socket, when the config's `address` is
@@ -253,15 +262,35 @@ export class ManagedContainerd implements Startable {
   private async adopt(signal: AbortSignal): Promise<boolean> {
     const pid = Number(await readFile(this.pidFile, 'utf8').catch(() => ''));
     if (!Number.isInteger(pid) || pid <= 0) return false;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (!cmdline.split('\0').includes(this.configPath)) return false;
+    if (!(await runsConfig(pid, this.configPath))) return false;
     const probe = new GrpcContainerdClient(this.config, { socketPath: this.address }, this.log);
     const answers = await probe.isHealthy(signal).finally(() => probe.close());
     if (!answers) return false;
     this.adopted = pid;
     this.answered = true;
     this.log.info({ pid, address: this.address }, 'adopted the running containerd');
+    this.watchAdopted(pid);
     return true;
+  }
+
+  /**
+   * Polls an adopted containerd and restarts it when it dies, as for one we spawned: without this, a
+   * crikit restarted after a SIGKILL would be left without containerd for good once its containerd dies.
+   */
+  private watchAdopted(pid: number): void {
+    const lifetime = this.lifetime.signal;
+    const timer = setInterval(() => {
+      if (lifetime.aborted || this.adopted !== pid) { clearInterval(timer); return; }
+      void runsConfig(pid, this.configPath).then(alive => {
+        if (alive || lifetime.aborted || this.adopted !== pid || this.stopping) return;
+        clearInterval(timer);
+        this.adopted = undefined;
+        this.answered = false;
+        this.log.error({ pid }, 'the adopted containerd exited');
+        this.restartLater();
+      });
+    }, adoptedPollMs);
+    timer.unref();
   }
 
   /** Stops an adopted containerd: not our child, so its exit is polled. */
