@@ -177,6 +177,9 @@ const leftInImports = (): string[] => (fs.existsSync(importsDir) ? fs.readdirSyn
 
 describe('ImportImage and crikit import', () => {
   test('a docker save archive and an OCI layout, sent in chunks, become images ListImages shows', async () => {
+    // What a crikitd stopped mid-import would leave; the first import removes it.
+    fs.mkdirSync(path.join(importsDir, 'import-left'), { recursive: true });
+    fs.writeFileSync(path.join(importsDir, 'import-left', 'archive.tar'), 'partial');
     const saved = await randomLayersImage({ layers: 2, bytesPerLayer: 3 * MiB });
     const savedFile = path.join(dirs.dir, 'saved.tar');
     await writeDockerSave(savedFile, saved, ['crikit.test/saved:v1']);
@@ -195,7 +198,7 @@ describe('ImportImage and crikit import', () => {
     const listed = (await cri.image.listImages({})).images;
     assert.deepEqual(listed.find(i => i.id === saved.config.digest)?.repoTags, ['crikit.test/saved:v1']);
     assert.deepEqual(listed.find(i => i.id === layout.config.digest)?.repoTags, ['crikit.test/layout:v2']);
-    assert.deepEqual(leftInImports(), [], 'the uploaded archives are removed');
+    assert.deepEqual(leftInImports(), [], 'the uploaded archives are removed, and what an earlier crikitd left');
   });
 
   test('bad archives and bad files: an error naming the file and the reason, exit 1', async () => {

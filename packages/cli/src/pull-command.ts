@@ -32,7 +32,7 @@ export async function pullImage(conn: CriConnection, image: string, options: Pul
   const cancel = (): void => { pull?.cancel(); watch?.call.cancel(); };
   options.signal?.addEventListener('abort', cancel, { once: true });
   try {
-    watch = await startWatch(conn, image, deadline, view);
+    watch = await startWatch(conn, image, { deadline, signal: options.signal }, view);
     if (!watch) write('(this runtime reports no pull progress)');
     const res = await Promise.race([
       unary<cri.PullImageResponse>(cb => {
@@ -62,8 +62,12 @@ interface Watch {
 
 // Resolves once the server's first (empty) message says the watch is in place; undefined when the
 // runtime does not have crikit's Images service.
-function startWatch(conn: CriConnection, image: string, deadline: number, view: PullProgressView): Promise<Watch | undefined> {
-  const call = conn.crikit.watchPullProgress(crikit.WatchPullProgressRequest.fromPartial({ image }), new grpc.Metadata(), { deadline });
+function startWatch(conn: CriConnection, image: string, opts: { deadline: number; signal: AbortSignal | undefined }, view: PullProgressView): Promise<Watch | undefined> {
+  const call = conn.crikit.watchPullProgress(crikit.WatchPullProgressRequest.fromPartial({ image }), new grpc.Metadata(), { deadline: opts.deadline });
+  // Ctrl-C before the watch is in place ends it (CANCELLED); after, pullImage cancels it.
+  const cancel = (): void => call.cancel();
+  opts.signal?.addEventListener('abort', cancel, { once: true });
+  call.once('status', () => opts.signal?.removeEventListener('abort', cancel));
   let fail!: (err: unknown) => void;
   const failed = new Promise<never>((_resolve, reject) => { fail = reject; });
   failed.catch(() => {});

@@ -22,6 +22,7 @@ const maxConcurrentImports = 2;
 @injectable()
 export class ImageImportHandlers implements CriHandlerGroup {
   private running = 0;
+  private swept: Promise<void> | undefined;
 
   constructor(
     @inject(ImageImporter) private readonly importer: ImageImporter,
@@ -38,6 +39,9 @@ export class ImageImportHandlers implements CriHandlerGroup {
     const dir = path.join(this.paths.rootDir, 'imports');
     let tmp: string | undefined;
     try {
+      // Before this crikitd's first import, whatever is there was left by one that stopped mid-import.
+      this.swept ??= fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      await this.swept;
       await fs.mkdir(dir, { recursive: true, mode: 0o700 });
       tmp = await fs.mkdtemp(path.join(dir, 'import-'));
       const file = path.join(tmp, 'archive.tar');
