@@ -151,3 +151,28 @@ test('a retry joins an attempt that finished after its caller went away; a diffe
   assert.equal(f.store.get(id).status.state, 'ready');
   assert.equal(f.containerd.requestsTo('containers.create').length, 1);
 });
+
+test('CNI failing while containerd creates the pause task: the task containerd finishes anyway is destroyed', async () => {
+  const f = setup(30);
+  // CNI fails while containerd is creating the task.
+  f.network.attach = async () => {
+    await new Promise(r => setTimeout(r, 20));
+    throw new UnavailableError('cni plugin failed');
+  };
+  const tasks = new Set<string>();
+  // containerd goes on with a call whose client gave up: the task (and its shim) exist all the same.
+  f.containerd.handle('tasks.create', async (req, opts) => {
+    await new Promise(r => setTimeout(r, 50));
+    tasks.add(req.containerId);
+    if (opts.signal?.aborted) throw new CancelledError('tasks.create: cancelled');
+    return { containerId: req.containerId, pid: 0 };
+  });
+  f.containerd.handle('tasks.get', req => {
+    if (!tasks.has(req.containerId)) throw new NotFoundError(`task ${req.containerId}`);
+    return { process: { containerId: req.containerId, pid: 7, status: 1 } };
+  });
+  f.containerd.handle('tasks.delete', req => { tasks.delete(req.containerId); return {}; });
+  await assert.rejects(f.runner.run(request(30), AbortSignal.timeout(10_000)), UnavailableError);
+  assert.deepEqual([...tasks], [], 'no task (no shim) outlives the failed RunPodSandbox');
+  assert.deepEqual({ ...(await f.leftovers()), tasks: [] }, clean);
+});

@@ -4,10 +4,11 @@ import { cri } from '@crikit/api';
 import {
   nowNs, CgroupConfig, CleanupStack, ContainerdClient, containerdRuntime, CrikitKeys, deadline, destroyTask, encodeSandboxMetadata,
   encodeSandboxStatus, ImageService, initialSandboxStatus, InvalidArgumentError, jsonAny, Logger, NetworkNamespaces,
-  JoinableAttempts, PathsConfig, PodNetwork, readOwnOomScoreAdj, RuntimeEventBus, runtimeHandler, RuntimesConfig, sandboxName, sandboxPaths,
+  JoinableAttempts, PathsConfig, PodNetwork, RuntimeEventBus, runtimeHandler, RuntimesConfig, sandboxName, sandboxPaths,
   sandboxRecordOf, SandboxStore, Snapshotter, writeExtension,
   type ImageRecord, type SandboxId, type SandboxMetadata, type SandboxRecord,
 } from '@crikit/core';
+import { readOwnOomScoreAdj } from '@crikit/oci';
 import { checkSysctls, namesInterface } from './sysctl-policy.js';
 import { SandboxConfig } from './sandbox-config.js';
 import { SandboxInspection } from './sandbox-inspection.js';
