@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'inversify';
 import { cri } from '@crikit/api';
 import {
-  nowNs, CleanupStack, containerName, deadline, JoinableAttempts, containerdRuntime, ContainerdClient, ContainerStore, containerRecordOf, CrikitKeys,
-  encodeContainerMetadata, encodeContainerStatus, FailedPreconditionError, ImageLookup, initialContainerStatus,
-  InvalidArgumentError, jsonAny, loadLocalhostSeccompProfile, Logger, PathsConfig, RuntimeEventBus, RuntimeFeatures, runtimeHandler,
-  RuntimesConfig, sandboxPaths, SandboxStore, Snapshotter, toSpecAny, CgroupConfig, withLease,
-  type ContainerCreateRequest, type ContainerId, type ContainerMetadata, type ContainerRecord, type ImageRecord, type SandboxRecord, type UserDb,
+  nowNs, CleanupStack, containerName, deadline, JoinableAttempts, containerdRuntime, ContainerdClient, ContainerStore,
+  containerRecordOf, CrikitKeys, encodeContainerMetadata, encodeContainerStatus, FailedPreconditionError, ImageLookup,
+  initialContainerStatus, InvalidArgumentError, jsonAny, Logger, PathsConfig, RuntimeEventBus, RuntimeFeatures, runtimeHandler,
+  RuntimesConfig, sandboxPaths, SandboxStore, Snapshotter, CgroupConfig, withLease, type ContainerCreateRequest,
+  type ContainerId, type ContainerMetadata, type ContainerRecord, type ImageRecord, type SandboxRecord,
 } from '@crikit/core';
+import { loadLocalhostSeccompProfile, toSpecAny, type UserDb } from '@crikit/oci';
 import { ContainerConfig } from './container-config.js';
 import { containerLogPath } from './container-log-path.js';
 import { ContainerInspection } from './container-inspection.js';

@@ -1,10 +1,11 @@
 import { inject, injectable } from 'inversify';
 import { Any, cri } from '@crikit/api';
 import {
-  ContainerdClient, ContainerLogWriter, ContainerStore, FailedPreconditionError, fromSpecAny, matchesContainerFilter,
-  toSpecAny, type ContainerCreateRequest, type ContainerId, type ContainerManager, type ContainerRecord,
-  type ContainerResourcesUpdate, type ContainerStatusOptions, type ContainerStatusResult, type ExecSyncResult,
+  ContainerdClient, ContainerLogWriter, ContainerStore, FailedPreconditionError, matchesContainerFilter,
+  type ContainerCreateRequest, type ContainerId, type ContainerManager, type ContainerRecord, type ContainerResourcesUpdate,
+  type ContainerStatusOptions, type ContainerStatusResult, type ExecSyncResult,
 } from '@crikit/core';
+import { fromSpecAny, toSpecAny } from '@crikit/oci';
 import { ContainerCreator } from './container-create.js';
 import { ContainerExec } from './container-exec.js';
 import { ContainerExits } from './container-exits.js';

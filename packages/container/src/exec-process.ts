@@ -1,8 +1,9 @@
 import { Any } from '@crikit/api';
 import {
-  FailedPreconditionError, fromSpecAny, InvalidArgumentError,
-  type ContainerdClient, type ContainerId, type ContainerRecord, type ContainerStore,
+  FailedPreconditionError, InvalidArgumentError, type ContainerdClient, type ContainerId, type ContainerRecord,
+  type ContainerStore,
 } from '@crikit/core';
+import { fromSpecAny } from '@crikit/oci';
 import type { ContainerInspection } from './container-inspection.js';
 
 const processTypeUrl = 'types.containerd.io/opencontainers/runtime-spec/1/Process';

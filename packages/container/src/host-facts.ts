@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import { boundingCapabilitiesOf, knownCapabilities, readOwnOomScoreAdj } from '@crikit/core';
+import { boundingCapabilitiesOf, knownCapabilities, readOwnOomScoreAdj } from '@crikit/oci';
 
 /** What this node can do, detected once: container specs depend on it. Detected, never assumed. */
 export interface HostFacts {

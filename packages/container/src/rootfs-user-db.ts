@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { types } from '@crikit/api';
-import { UnavailableError, type UserDb } from '@crikit/core';
+import { UnavailableError } from '@crikit/core';
+import { type UserDb } from '@crikit/oci';
 import { readRootFile } from './rootfs-path.js';
 
 const run = promisify(execFile);

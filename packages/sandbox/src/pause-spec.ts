@@ -1,8 +1,7 @@
 import type { Any, cri } from '@crikit/api';
-import {
-  buildSandboxSpec, loadLocalhostSeccompProfile, localhostProfilePath, profileChoice, toSpecAny,
-  type ImageRecord, type SandboxId, type SandboxPaths,
-} from '@crikit/core';
+import { type ImageRecord, type SandboxId, type SandboxPaths } from '@crikit/core';
+import { loadLocalhostSeccompProfile, localhostProfilePath, profileChoice, toSpecAny } from '@crikit/oci';
+import { buildSandboxSpec } from './sandbox-spec.js';
 
 /** Node-wide settings the pause spec needs. */
 export interface PauseSpecSettings {

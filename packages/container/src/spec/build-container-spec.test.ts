@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cri } from '@crikit/api';
-import { fromSpecAny, InvalidArgumentError, toSpecAny } from '@crikit/core';
+import { InvalidArgumentError } from '@crikit/core';
+import { fromSpecAny, toSpecAny } from '@crikit/oci';
 import { buildContainerSpec } from './build-container-spec.js';
 import { CONTAINER_ID, containerConfig, SANDBOX_ID, sandboxConfig, sandboxContext, specInput, specOptions } from './container-spec-fixtures.js';
 

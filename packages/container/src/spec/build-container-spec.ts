@@ -1,4 +1,4 @@
-import { cgroupsPathFor, defaultLinuxSpec, type OciLinux, type OciSpec } from '@crikit/core';
+import { cgroupsPathFor, defaultLinuxSpec, type OciLinux, type OciSpec } from '@crikit/oci';
 import { containerAnnotations } from './container-annotations.js';
 import { containerDevices } from './container-devices.js';
 import { containerMounts } from './container-mounts.js';

@@ -1,5 +1,6 @@
 import type { cri } from '@crikit/api';
-import { FailedPreconditionError, profileChoice } from '@crikit/core';
+import { FailedPreconditionError } from '@crikit/core';
+import { profileChoice } from '@crikit/oci';
 
 /** What `containerAppArmorProfile` needs besides the security context. */
 export interface AppArmorContext {

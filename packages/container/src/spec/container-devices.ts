@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { cri } from '@crikit/api';
-import { InvalidArgumentError, type OciDevice, type OciDeviceCgroup } from '@crikit/core';
+import { InvalidArgumentError } from '@crikit/core';
+import { type OciDevice, type OciDeviceCgroup } from '@crikit/oci';
 import type { HostDevice, HostDevices } from './container-spec-input.js';
 
 /** The device nodes runc creates in a container and the cgroup rules that let it open them. */

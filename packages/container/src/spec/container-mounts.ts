@@ -1,8 +1,7 @@
 import { posix } from 'node:path';
 import { cri } from '@crikit/api';
-import {
-  cgroupMount, defaultMounts, FailedPreconditionError, InvalidArgumentError, UnimplementedError, type OciLinux, type OciMount,
-} from '@crikit/core';
+import { FailedPreconditionError, InvalidArgumentError, UnimplementedError } from '@crikit/core';
+import { cgroupMount, defaultMounts, type OciLinux, type OciMount } from '@crikit/oci';
 import type { PodSandboxContext } from './container-spec-input.js';
 
 /** The mounts of a container and the propagation its rootfs needs for them. */

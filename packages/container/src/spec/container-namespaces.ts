@@ -1,5 +1,6 @@
 import { cri } from '@crikit/api';
-import { FailedPreconditionError, InternalError, type OciNamespace } from '@crikit/core';
+import { FailedPreconditionError, InternalError } from '@crikit/core';
+import { type OciNamespace } from '@crikit/oci';
 import type { PodSandboxContext } from './container-spec-input.js';
 
 /** What `containerNamespaces` needs besides the container's security context. */

@@ -1,7 +1,6 @@
 import type { cri } from '@crikit/api';
-import {
-  clampOomScoreAdj, DEFAULT_PATH_ENV, InvalidArgumentError, mergeEnv, type OciImageConfig, type OciProcess,
-} from '@crikit/core';
+import { InvalidArgumentError, type OciImageConfig } from '@crikit/core';
+import { clampOomScoreAdj, DEFAULT_PATH_ENV, mergeEnv, type OciProcess } from '@crikit/oci';
 import type { ContainerSpecOptions } from './container-spec-input.js';
 
 /**

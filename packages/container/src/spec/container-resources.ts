@@ -1,5 +1,6 @@
 import type { cri } from '@crikit/api';
-import { FailedPreconditionError, InvalidArgumentError, type OciCpu, type OciMemory, type OciResources } from '@crikit/core';
+import { FailedPreconditionError, InvalidArgumentError } from '@crikit/core';
+import { type OciCpu, type OciMemory, type OciResources } from '@crikit/oci';
 
 /** Node facts that decide which limits can be applied. */
 export interface ResourceContext {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cri } from '@crikit/api';
-import { DEFAULT_CAPABILITIES, FailedPreconditionError, InvalidArgumentError, LINUX_CAPABILITIES } from '@crikit/core';
+import { FailedPreconditionError, InvalidArgumentError } from '@crikit/core';
+import { DEFAULT_CAPABILITIES, LINUX_CAPABILITIES } from '@crikit/oci';
 import { containerSeccompProfilePath, containerSecurity, type SecurityContext } from './container-security.js';
 import { containerConfig, sandboxConfig, specOptions } from './container-spec-fixtures.js';
 

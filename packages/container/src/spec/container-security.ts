@@ -1,8 +1,9 @@
 import type { cri } from '@crikit/api';
+import { InvalidArgumentError } from '@crikit/core';
 import {
-  capabilitySets, containerCapabilities, InvalidArgumentError, LINUX_CAPABILITIES, localhostProfilePath,
-  profileChoice, resolveSeccomp, type OciCapabilities, type OciSeccomp,
-} from '@crikit/core';
+  capabilitySets, containerCapabilities, LINUX_CAPABILITIES, localhostProfilePath, profileChoice, resolveSeccomp,
+  type OciCapabilities, type OciSeccomp,
+} from '@crikit/oci';
 import { containerAppArmorProfile } from './container-apparmor.js';
 import type { ContainerSpecOptions } from './container-spec-input.js';
 

@@ -1,7 +1,6 @@
 import type { cri } from '@crikit/api';
-import type {
-  CgroupDriverName, ContainerId, OciImageConfig, OciRlimit, OciSeccomp, SandboxId, SeccompNodeArch, UserDb,
-} from '@crikit/core';
+import type { ContainerId, OciImageConfig, SandboxId } from '@crikit/core';
+import type { CgroupDriverName, OciRlimit, OciSeccomp, SeccompNodeArch, UserDb } from '@crikit/oci';
 
 /** What a container's spec needs to know about the sandbox it joins. */
 export interface PodSandboxContext {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cri } from '@crikit/api';
-import { decodeOciImageConfig, InvalidArgumentError, type OciImageConfig, type UserDb } from '@crikit/core';
+import { decodeOciImageConfig, InvalidArgumentError, type OciImageConfig } from '@crikit/core';
+import { type UserDb } from '@crikit/oci';
 import { containerUser, criUserString, groupMemberUser } from './container-user.js';
 
 const db: UserDb = {

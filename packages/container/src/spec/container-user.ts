@@ -1,7 +1,6 @@
 import { cri } from '@crikit/api';
-import {
-  InvalidArgumentError, memberGids, mergeGids, resolveUser, supplementalGids, type OciImageConfig, type OciUser, type UserDb,
-} from '@crikit/core';
+import { InvalidArgumentError, type OciImageConfig } from '@crikit/core';
+import { memberGids, mergeGids, resolveUser, supplementalGids, type OciUser, type UserDb } from '@crikit/oci';
 
 /**
  * The user string a container runs as, from its security context (containerd's

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isAnnotationPattern } from '../oci/passthrough-annotations.js';
+import { isAnnotationPattern } from './annotation-patterns.js';
 
 const annotationPatterns = (what: string) => z.array(z.string().min(1).refine(isAnnotationPattern, { message: 'malformed pattern' })).default([])
   .describe(`${what} annotations whose keys match one of these patterns (Go path.Match: * ? [a-z]) go into the OCI spec; empty: none (containerd's ${what === 'pod' ? 'pod_annotations' : 'container_annotations'})`);

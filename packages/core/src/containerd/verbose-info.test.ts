@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { toSpecAny } from '../oci/spec-any.js';
+import { OCI_SPEC_TYPE_URL } from './spec-type-url.js';
 import { specJsonOf, verboseInfoJson } from './verbose-info.js';
+
+/** A spec as containerd stores it: its JSON under the OCI spec type URL. */
+const toSpecAny = (spec: object) => ({ typeUrl: OCI_SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) });
 
 describe('verbose status info', () => {
   const spec = { ociVersion: '1.1.0', process: { args: ['sh', '-c', 'echo "hi"'], cwd: '/', user: { uid: 0, gid: 0 } }, hostname: 'web' };

@@ -1,5 +1,5 @@
 import type { Any } from '@crikit/api';
-import { OCI_SPEC_TYPE_URL } from '../oci/spec-any.js';
+import { OCI_SPEC_TYPE_URL } from './spec-type-url.js';
 
 /**
  * The JSON text of a container's OCI spec as containerd holds it, checked once so it can be embedded

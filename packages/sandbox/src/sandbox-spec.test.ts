@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cri } from '@crikit/api';
-import { InvalidArgumentError } from '../errors.js';
-import type { SandboxId } from '../ids.js';
-import { decodeOciImageConfig } from '../model/oci-image-config.js';
+import { decodeOciImageConfig, InvalidArgumentError, type SandboxId } from '@crikit/core';
 import { buildSandboxSpec, type SandboxSpecInput } from './sandbox-spec.js';
 
 const id = 'a'.repeat(64) as SandboxId;

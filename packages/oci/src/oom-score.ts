@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { InternalError } from '../errors.js';
+import { InternalError } from '@crikit/core';
 
 /** The range the kernel accepts for `oom_score_adj`. */
 export const OOM_SCORE_ADJ_MIN = -1000;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '@crikit/core';
 import type { OciCapabilities } from './oci-spec.js';
 
 /** Every Linux capability up to CAP_CHECKPOINT_RESTORE (kernel 5.9), in kernel order (index = number). */

@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError } from '@crikit/core';
 import { loadLocalhostSeccompProfile, parseSeccompProfile } from './localhost-seccomp.js';
 
 describe('parseSeccompProfile', () => {

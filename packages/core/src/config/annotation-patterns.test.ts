@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { annotationPatternRegExp, isAnnotationPattern, passthroughAnnotations } from './passthrough-annotations.js';
+import { annotationPatternRegExp, isAnnotationPattern, passthroughAnnotations } from './annotation-patterns.js';
 
 describe('passthroughAnnotations', () => {
   const annotations = { 'io.katacontainers.config.hypervisor.x': '1', 'example.com/a': '2', 'example.com/a/b': '3', 'ex.com/z': '4', 'a.b': '5' };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '@crikit/core';
 import {
   applyCapabilityChanges, boundingCapabilitiesOf, capabilitiesFromMask, capabilitySets, containerCapabilities, DEFAULT_CAPABILITIES,
   knownCapabilities, LINUX_CAPABILITIES, normalizeCapability,

@@ -3,7 +3,7 @@ import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { InternalError } from '../errors.js';
+import { InternalError } from '@crikit/core';
 import { clampOomScoreAdj, readOwnOomScoreAdj } from './oom-score.js';
 
 describe('clampOomScoreAdj', () => {

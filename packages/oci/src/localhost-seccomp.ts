@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError } from '@crikit/core';
 import type { OciSeccomp } from './oci-spec.js';
 
 const action = z.enum([

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '@crikit/core';
 import { memberGids, mergeGids, parseGroup, parsePasswd, resolveUser, type UserDb } from './user-db.js';
 
 const db: UserDb = {

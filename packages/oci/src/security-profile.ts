@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { cri } from '@crikit/api';
-import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '@crikit/core';
 import type { OciSeccomp } from './oci-spec.js';
 import { runtimeDefaultSeccompProfile } from './seccomp-profile.js';
 import type { SeccompNodeArch } from './seccomp-default-rules.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InternalError, InvalidArgumentError } from '../errors.js';
+import { InternalError, InvalidArgumentError, OCI_SPEC_TYPE_URL } from '@crikit/core';
 import { defaultLinuxSpec } from './default-spec.js';
 import type { OciSpec } from './oci-spec.js';
-import { fromSpecAny, OCI_SPEC_TYPE_URL, specToJson, toSpecAny } from './spec-any.js';
+import { fromSpecAny, specToJson, toSpecAny } from './spec-any.js';
 
 describe('toSpecAny / fromSpecAny', () => {
   it('round-trips a spec as JSON under containerd’s type URL', () => {

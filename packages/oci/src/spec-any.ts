@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Any } from '@crikit/api';
-import { InternalError, InvalidArgumentError } from '../errors.js';
+import { InternalError, InvalidArgumentError, OCI_SPEC_TYPE_URL } from '@crikit/core';
 import type { OciSpec } from './oci-spec.js';
 
-/** containerd: the type URL under which a container's `spec` (an OCI runtime spec in JSON) is stored. */
-export const OCI_SPEC_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/Spec';
 
 /**
  * JSON text of `spec`, as containerd writes it: keys with undefined values are left out, bigints

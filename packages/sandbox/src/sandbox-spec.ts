@@ -1,17 +1,9 @@
 import { cri } from '@crikit/api';
-import { InternalError, InvalidArgumentError } from '../errors.js';
-import type { SandboxId } from '../ids.js';
-import type { OciImageConfig } from '../model/oci-image-config.js';
-import { DEFAULT_CAPABILITIES } from './capabilities.js';
-import { cgroupsPathFor, type CgroupDriverName } from './cgroups-path.js';
-import { defaultLinuxSpec } from './default-spec.js';
-import { mergeEnv } from './env.js';
-import type { OciNamespaceType, OciSeccomp, OciSpec } from './oci-spec.js';
-import { clampOomScoreAdj } from './oom-score.js';
-import { passthroughAnnotations } from './passthrough-annotations.js';
-import type { SeccompNodeArch } from './seccomp-default-rules.js';
-import { profileChoice, resolveSeccomp } from './security-profile.js';
-import { mergeGids, resolveUser, supplementalGids, type UserDb } from './user-db.js';
+import { InternalError, InvalidArgumentError, passthroughAnnotations, type OciImageConfig, type SandboxId } from '@crikit/core';
+import {
+  cgroupsPathFor, clampOomScoreAdj, DEFAULT_CAPABILITIES, defaultLinuxSpec, mergeEnv, mergeGids, profileChoice, resolveSeccomp, resolveUser,
+  supplementalGids, type CgroupDriverName, type OciNamespaceType, type OciSeccomp, type OciSpec, type SeccompNodeArch, type UserDb,
+} from '@crikit/oci';
 
 /** containerd: the oom_score_adj of a pause process, so that the kernel kills it last. */
 export const SANDBOX_OOM_SCORE_ADJ = -998;

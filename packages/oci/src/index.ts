@@ -1,3 +1,4 @@
+// @crikit/oci: building blocks of OCI runtime specs, shared by the sandbox (pause) and container specs.
 export * from './oci-spec.js';
 export * from './capabilities.js';
 export * from './default-spec.js';
@@ -10,5 +11,3 @@ export * from './oom-score.js';
 export * from './spec-any.js';
 export * from './user-db.js';
 export * from './cgroups-path.js';
-export * from './sandbox-spec.js';
-export * from './passthrough-annotations.js';

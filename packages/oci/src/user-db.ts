@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '@crikit/core';
 
 /**
  * The user database of a container's rootfs: the text of its `/etc/passwd` and `/etc/group`,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cri } from '@crikit/api';
-import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '@crikit/core';
 import { localhostProfilePath, profileChoice, profileFromPath, resolveSeccomp, type SeccompContext } from './security-profile.js';
 
 const T = cri.SecurityProfile_ProfileType;
