@@ -5,7 +5,7 @@ import {
   nowNs, CgroupConfig, CleanupStack, ContainerdClient, containerdRuntime, CrikitKeys, deadline, destroyTask, encodeSandboxMetadata,
   encodeSandboxStatus, ImageService, initialSandboxStatus, InvalidArgumentError, jsonAny, Logger, NetworkNamespaces,
   JoinableAttempts, PathsConfig, PodNetwork, RuntimeEventBus, runtimeHandler, RuntimesConfig, sandboxName, sandboxPaths,
-  sandboxRecordOf, SandboxStore, Snapshotter, writeExtension,
+  isNotFound, sandboxRecordOf, SandboxStore, Snapshotter, throwIfAborted, writeExtension,
   type ImageRecord, type SandboxId, type SandboxMetadata, type SandboxRecord,
 } from '@crikit/core';
 import { readOwnOomScoreAdj } from '@crikit/oci';
@@ -129,7 +129,13 @@ export class SandboxRunner {
         cleanup.push('detach network', u => this.network.detach(pod, u));
         return ips;
       };
+      // Each containerd step is cut short only by the caller's deadline, not when CNI fails meanwhile:
+      // containerd would finish a step after its undo ran (a container, a snapshot, a task whose shim
+      // outlives the pod). So each undo goes first, and what it finds missing is fine.
       const createPause = async (s: AbortSignal): Promise<void> => {
+        const gone = (err: unknown) => { if (!isNotFound(err)) throw err; };
+        throwIfAborted(s, 'create pause container');
+        cleanup.push('delete container', u => this.containerd.containers.delete({ id }, { signal: u }).catch(gone));
         await this.containerd.containers.create({
           container: {
             id, image: pause.status.repoTags[0] ?? pause.metadata.id,
@@ -142,12 +148,13 @@ export class SandboxRunner {
               [CrikitKeys.sandboxStatus]: jsonAny(CrikitKeys.sandboxStatus, encodeSandboxStatus(ready)),
             },
           },
-        }, { signal: s });
-        cleanup.push('delete container', u => this.containerd.containers.delete({ id }, { signal: u }));
-        const { mounts } = await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: pause.metadata.chainId }, { signal: s });
-        cleanup.push('remove snapshot', u => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: u }));
-        await this.containerd.tasks.create({ containerId: id, rootfs: mounts }, { signal: s });
+        }, { signal });
+        throwIfAborted(s, 'prepare pause rootfs');
+        cleanup.push('remove snapshot', u => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: u }).catch(gone));
+        const { mounts } = await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: pause.metadata.chainId }, { signal });
+        throwIfAborted(s, 'create pause task');
         cleanup.push('destroy task', u => destroyTask(this.containerd, id, u));
+        await this.containerd.tasks.create({ containerId: id, rootfs: mounts }, { signal });
       };
       // CNI ADD and the pause container's creation need only the pinned netns, so they overlap
       // (containerd's CRI runs them one after the other). A sysctl of an interface CNI makes can
