@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { startCrikitd, type RunningCrikitd } from '../support/crikitd.js';
 import { stopDaemonAndPods } from '../support/pod-cleanup.js';
@@ -29,6 +30,8 @@ export interface ChaosReport {
   readonly crikitdStarts: number;
   /** Broken promises, failed lifecycles and leaks; empty when the run passed. */
   readonly problems: string[];
+  /** Where each crikitd's stderr was saved, when the run failed. */
+  readonly logDir?: string;
 }
 
 /**
@@ -44,9 +47,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const problems: string[] = [];
   let starts = 0;
   let daemon: RunningCrikitd | undefined;
+  const daemons: RunningCrikitd[] = [];
   let killing = false;
   const launch = async (): Promise<void> => {
     const d = await startCrikitd(env.config, env.dirs.dir);
+    daemons.push(d);
     starts++;
     void d.exited.then(codeOrNull => {
       if (!killing || d !== daemon) problems.push(`crikitd exited by itself (${codeOrNull}): ${d.stderr().split('\n').filter(l => /"level":(50|60)/.test(l)).slice(-5).join('\n')}`);
@@ -106,8 +111,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     removeCgroupParent(cgroupParent);
     await env.cleanup().catch((err: Error) => problems.push(`leak checker: ${err.message}`));
   }
+  let logDir: string | undefined;
+  if (problems.length > 0) {
+    // Every crikitd's debug log, for the report: the run's dirs are gone by now.
+    logDir = fs.mkdtempSync(path.join(os.tmpdir(), `crikit-chaos-${o.seed}-`));
+    for (const [i, d] of daemons.entries()) fs.writeFileSync(path.join(logDir, `crikitd-${i}.log`), d.stderr());
+  }
   const byKind = Object.fromEntries(faultKinds.map(k => [k, faults.filter(f => f.kind === k).length]));
-  return { seed: o.seed, seconds: Math.round((Date.now() - started) / 1000), stats: driver.stats, faults: byKind, crikitdStarts: starts, problems };
+  return { seed: o.seed, seconds: Math.round((Date.now() - started) / 1000), stats: driver.stats, faults: byKind, crikitdStarts: starts, problems, ...(logDir ? { logDir } : {}) };
 }
 
 /** After the driver removed everything: nothing listed, nothing in containerd, no netns, IP or cgroup left. */
