@@ -55,7 +55,9 @@ export class SandboxTeardown {
   private async stopAll(record: SandboxRecord, signal: AbortSignal): Promise<void> {
     const id = record.metadata.id;
     if (this.stopped.has(id)) return;
-    await settleAll(this.containers.list(c => c.metadata.sandboxId === id).map(c => this.containerManager?.stop(c.metadata.id, 0, signal)));
+    for (const c of this.containers.list(c => c.metadata.sandboxId === id)) {
+      await this.containerManager?.stop(c.metadata.id, 0, signal);
+    }
     const { netnsPath } = record.metadata;
     // The pause task and CNI DEL are independent (the netns stays pinned until both are done), so
     // they run at once; containerd's CRI runs them one after the other.
