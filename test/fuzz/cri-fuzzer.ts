@@ -48,6 +48,9 @@ const ALSO: Record<string, Set<grpc.status>> = {
 };
 /** Client deadlines shorter than a minute, for RPCs that may rightly wait for long. */
 const CLIENT_DEADLINE_MS: Record<string, number> = { stopContainer: 5_000 };
+// GetContainerEvents never ends by itself: it is read for a moment. The other streams end once
+// they sent their list, which may take a while on a loaded machine.
+const streamDeadlineMs = (rpc: Rpc): number => (rpc.key === 'getContainerEvents' ? 1_500 : 30_000);
 /** Creating RPCs are slow (a pod is a netns, CNI and a runc container): asked for less often. */
 const WEIGHTS: Record<string, number> = { runPodSandbox: 1, createContainer: 2, startContainer: 2, pullImage: 1, execSync: 2, getContainerEvents: 1 };
 
@@ -65,6 +68,7 @@ const jsonOf = (v: unknown): string => JSON.stringify(v, function (this: Record<
  */
 export class CriFuzzer {
   private readonly schema = parseProto();
+  private readonly arbitraries = new Map<string, fc.Arbitrary<Record<string, unknown>>>();
   private readonly rpcs: Rpc[];
   private readonly runtime: cri.RuntimeServiceClient;
   private readonly image: cri.ImageServiceClient;
@@ -170,6 +174,17 @@ export class CriFuzzer {
     });
   }
 
+  // Built once per message type: building one is far slower than drawing from it, and the pool it
+  // reads ids from is looked up at each draw.
+  private arbitraryOf(type: string): fc.Arbitrary<Record<string, unknown>> {
+    let arb = this.arbitraries.get(type);
+    if (!arb) {
+      arb = messageArb(this.schema, type, this.pool);
+      this.arbitraries.set(type, arb);
+    }
+    return arb;
+  }
+
   private fits(rpc: Rpc, code: grpc.status): boolean {
     return FITTING.has(code) || (ALSO[rpc.key]?.has(code) ?? false);
   }
@@ -185,7 +200,7 @@ export class CriFuzzer {
   /** Sends one generated request of `rpc`; the answer's status, never a throw. */
   async send(rpc: Rpc, seed: number): Promise<{ code: grpc.status; details: string; request: string }> {
     const type = this.schema.requests.get(rpc.method.name) ?? `${rpc.method.name}Request`;
-    const obj = fc.sample(messageArb(this.schema, type, this.pool), { seed, numRuns: 1 })[0]!;
+    const obj = fc.sample(this.arbitraryOf(type), { seed, numRuns: 1 })[0]!;
     const request = jsonOf(obj);
     let msg: unknown;
     try {
@@ -210,7 +225,7 @@ export class CriFuzzer {
       const done = (err: grpc.ServiceError | null): void => resolve({ code: err?.code ?? grpc.status.OK, details: err?.details ?? '' });
       const options = { deadline: Date.now() + 30_000 };
       if (rpc.method.responseStream) {
-        const call = this.raw.makeServerStreamRequest(rpc.path, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(bytes), new grpc.Metadata(), { deadline: Date.now() + 1_500 });
+        const call = this.raw.makeServerStreamRequest(rpc.path, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(bytes), new grpc.Metadata(), { deadline: Date.now() + streamDeadlineMs(rpc) });
         call.on('data', () => undefined);
         call.on('error', done);
         call.on('end', () => done(null));
@@ -231,7 +246,7 @@ export class CriFuzzer {
         resolve({ code: err?.code ?? grpc.status.OK, details: err?.details ?? '' });
       };
       if (rpc.method.responseStream) {
-        const call = fn(msg, new grpc.Metadata(), { deadline: Date.now() + 1_500 }) as grpc.ClientReadableStream<unknown>;
+        const call = fn(msg, new grpc.Metadata(), { deadline: Date.now() + streamDeadlineMs(rpc) }) as grpc.ClientReadableStream<unknown>;
         call.on('data', () => undefined);
         call.on('error', err => done(err as grpc.ServiceError));
         call.on('end', () => done(null));

@@ -7,11 +7,15 @@ const requests = Number(process.env.FUZZ_REQUESTS ?? 100_000);
 const seed = Number(process.env.FUZZ_SEED ?? 1);
 const fuzz = await startFuzzEnv(Number(process.env.FUZZ_NET ?? 96));
 let failed = true;
+let shown = 0;
 try {
   const started = Date.now();
   const report = await fuzz.fuzzer.run({
     seed, requests, sweepEvery: 200, concurrency: Number(process.env.FUZZ_CONCURRENCY ?? 4),
     onProgress: (done, r) => {
+      // Failures as they come, so a long run shows them without waiting for its end.
+      for (const f of r.failures.slice(shown)) console.log(`failure: ${JSON.stringify(f).slice(0, 2_000)}`);
+      shown = r.failures.length;
       if (done % 5_000 < 4) console.log(`${done} requests, ${r.failures.length} failures, ${Math.round(done / ((Date.now() - started) / 1000))} req/s`);
     },
   });
@@ -20,7 +24,7 @@ try {
   const slowest = Object.entries(report.msByRpc).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${k} ${Math.round(v / 1000)}s`);
   console.log(`time by RPC: ${slowest.join(', ')}`);
   console.log(`RPCs driven: ${Object.keys(report.byRpc).length} of ${fuzz.fuzzer.rpcNames.length}`);
-  for (const f of report.failures.slice(0, 30)) console.log(JSON.stringify(f).slice(0, 2_000));
+  for (const f of report.failures.slice(shown, shown + 30)) console.log(JSON.stringify(f).slice(0, 2_000));
   failed = report.crashed || report.failures.length > 0;
 } finally {
   await fuzz.close();

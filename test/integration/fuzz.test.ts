@@ -8,7 +8,7 @@ import { startFuzzEnv, type FuzzEnv } from '../fuzz/fuzz-env.js';
 
 /** The CI run's seed; FUZZ_CI_REQUESTS changes its length. */
 const SEED = 20_261_207;
-const REQUESTS = Number(process.env.FUZZ_CI_REQUESTS ?? 400);
+const REQUESTS = Number(process.env.FUZZ_CI_REQUESTS ?? 600);
 
 let fuzz: FuzzEnv;
 before(async () => { fuzz = await startFuzzEnv(96); });
