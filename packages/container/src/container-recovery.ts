@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import {
-  timestampNs, ContainerdClient, ContainerStore, CrikitKeys, getTask, isLive, Logger, parseJsonAny, recoverContainerRecord,
+  timestampNs, ContainerdClient, ContainerStore, CrikitKeys, getKnownTask, isLive, isUnknown, Logger, parseJsonAny, recoverContainerRecord,
   specJsonOf, StartOrder, type ContainerId, type Startable,
 } from '@crikit/core';
 import { taskTypes } from '@crikit/api';
@@ -43,8 +43,9 @@ export class ContainerRecovery implements Startable {
       this.store.add(record);
       this.inspection.remember(c.id, { runtimeType: c.runtime?.name ?? '', snapshotter: c.snapshotter, snapshotKey: c.snapshotKey, specJson: specJsonOf(c.spec) });
       const id = c.id as ContainerId;
-      const task = await getTask(this.containerd, id, signal).catch(() => undefined);
-      if (record.status.state === 'running' && isLive(task)) {
+      const task = await getKnownTask(this.containerd, id, signal).catch(() => undefined);
+      // UNKNOWN: the shim did not answer in time; the process may run, so it is taken as running.
+      if (record.status.state === 'running' && (isLive(task) || isUnknown(task))) {
         // A stdin that stdin_once closed before the restart stays closed: no writer, so no attach gets it.
         const stdin = record.metadata.config.stdin && !(await this.io.isStdinClosed(id));
         const io = await this.io.open(id, id, { tty: record.metadata.config.tty, stdin });

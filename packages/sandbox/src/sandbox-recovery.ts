@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import { taskTypes } from '@crikit/api';
 import {
-  ContainerdClient, ContainerdEventMonitor, CrikitKeys, deleteTask, getTask, isLive, Logger, missedExits, parseJsonAny,
+  ContainerdClient, ContainerdEventMonitor, CrikitKeys, deleteTask, getKnownTask, isLive, isUnknown, Logger, missedExits, parseJsonAny,
   recoverSandboxRecord, RuntimeEventBus, SandboxStore, SerialRuns, specJsonOf, StartOrder, type SandboxId, type Startable, type TaskExit,
 } from '@crikit/core';
 import { SandboxInspection } from './sandbox-inspection.js';
@@ -49,11 +49,14 @@ export class SandboxRecovery implements Startable {
         status: parseJsonAny(c.extensions[CrikitKeys.sandboxStatus], CrikitKeys.sandboxStatus),
       });
       if (problems.length > 0) this.log.warn({ sandbox: c.id, problems }, 'sandbox recovered as unknown');
-      const task = await getTask(this.containerd, c.id, signal).catch(() => undefined);
+      const task = await getKnownTask(this.containerd, c.id, signal).catch(() => undefined);
       let status = record.status;
       if (record.status.state !== 'unknown') {
-        // A pause task never started (crikit was killed inside RunPodSandbox) is no ready pod.
-        status = isLive(task) && task!.status !== taskTypes.Status.CREATED
+        // A pause task never started (crikit was killed inside RunPodSandbox) is no ready pod. One whose
+        // shim did not answer in time (UNKNOWN) keeps its recorded state: its exit, if any, comes as an event.
+        status = isUnknown(task)
+          ? status
+          : isLive(task) && task!.status !== taskTypes.Status.CREATED
           ? { ...status, state: 'ready', pid: task!.pid }
           : { ...status, state: 'notready', pid: 0, exitStatus: task?.exitStatus ?? status.exitStatus };
       }

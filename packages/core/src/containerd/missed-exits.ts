@@ -2,7 +2,7 @@ import { taskTypes } from '@crikit/api';
 import type { ContainerdClient } from '../contracts/containerd-client.js';
 import type { TaskExit } from '../events/task-events.js';
 import { nowNs, timestampNs } from '../util/time.js';
-import { getTask, isLive } from './task-control.js';
+import { getKnownTask, isLive, isUnknown } from './task-control.js';
 
 /** The exit status containerd's CRI gives a task that vanished without a recorded exit. */
 export const unknownExitStatus = 255;
@@ -21,8 +21,9 @@ export async function missedExits(containerd: ContainerdClient, ids: readonly st
   const running = new Set(tasks.filter(t => isLive(t)).map(t => t.containerId || t.id));
   const exits: TaskExit[] = [];
   for (const id of ids.filter(i => !running.has(i))) {
-    const task = await getTask(containerd, id, signal);
-    if (isLive(task)) continue;
+    const task = await getKnownTask(containerd, id, signal);
+    // UNKNOWN: the shim did not answer in time, so the process may run. Its exit event will tell.
+    if (isLive(task) || isUnknown(task)) continue;
     const stopped = task?.status === taskTypes.Status.STOPPED;
     exits.push({
       containerId: id, id, pid: task?.pid ?? 0,

@@ -15,6 +15,24 @@ export async function getTask(containerd: ContainerdClient, id: string, signal: 
   }
 }
 
+/**
+ * True when containerd could not learn the task's state: its shim did not answer within containerd's
+ * 2 s state timeout (a busy or stopped shim). The process may well run; nothing may be concluded.
+ */
+export const isUnknown = (p: taskTypes.Process | undefined): boolean => p?.status === taskTypes.Status.UNKNOWN;
+
+/**
+ * getTask, asked again (up to `tries` times, 0.5 s more between each) while containerd answers UNKNOWN.
+ * Resolves with the last answer, which may still be UNKNOWN.
+ */
+export async function getKnownTask(containerd: ContainerdClient, id: string, signal: AbortSignal, tries = 4): Promise<taskTypes.Process | undefined> {
+  for (let i = 1; ; i++) {
+    const task = await getTask(containerd, id, signal);
+    if (!isUnknown(task) || i >= tries || signal.aborted) return task;
+    await new Promise(r => setTimeout(r, 500 * i));
+  }
+}
+
 /** True while the task's process runs (or is paused): it still has to be killed. */
 export const isLive = (p: taskTypes.Process | undefined): boolean =>
   p !== undefined && (p.status === taskTypes.Status.RUNNING || p.status === taskTypes.Status.PAUSED || p.status === taskTypes.Status.PAUSING || p.status === taskTypes.Status.CREATED);
