@@ -136,7 +136,9 @@ export class ContainerLifecycle {
     const id = record.metadata.id;
     if (record.status.state === 'running') await this.stop(id, 0, signal);
     // Once its exit is recorded the task is gone already: no second Delete (containerd's CRI makes none).
-    if (!this.exits.takeDeletedTask(id)) await deleteTask(this.containerd, id, signal);
+    // A task still running though the record is not (a StartContainer cut short by a crikitd kill or a
+    // containerd restart left it) cannot be deleted: it is killed first.
+    if (!this.exits.takeDeletedTask(id)) await deleteTask(this.containerd, id, signal).catch(() => destroyTask(this.containerd, id, signal));
     await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));
     await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal }));
     await this.logs.close(id, AbortSignal.timeout(5_000)).catch(() => undefined);
