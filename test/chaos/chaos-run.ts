@@ -4,7 +4,7 @@ import path from 'node:path';
 import { startCrikitd, type RunningCrikitd } from '../support/crikitd.js';
 import { stopDaemonAndPods } from '../support/pod-cleanup.js';
 import { podTestEnv } from '../support/pod-env.js';
-import { faultKinds, injectFaults, type InjectedFault } from './faults.js';
+import { faultKinds, injectFaults, type FaultKind, type InjectedFault } from './faults.js';
 import { ChaosViolation, KubeletDriver, type DriverStats } from './kubelet-driver.js';
 import { cgroupLeftovers, containerdLeftovers, removeCgroupParent } from './leftovers.js';
 import { Prng } from './prng.js';
@@ -18,6 +18,8 @@ export interface ChaosOptions {
   readonly network: number;
   /** The pause between two faults, drawn from this range. */
   readonly faultGapMs: readonly [number, number];
+  /** The kinds of fault to inject (all by default). */
+  readonly faults?: readonly FaultKind[];
   readonly log: (line: string) => void;
 }
 
@@ -92,7 +94,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         await launch();
         killing = false;
       },
-    }, () => finished >= o.lifecycles || problems.length > 0, o.faultGapMs, faults).catch(err => { problems.push(`fault injection: ${(err as Error).message}`); });
+    }, () => finished >= o.lifecycles || problems.length > 0, o.faultGapMs, faults, o.faults).catch(err => { problems.push(`fault injection: ${(err as Error).message}`); });
     await Promise.all(Array.from({ length: o.concurrency }, worker));
     await injector;
     fs.rmSync(env.network.failFile, { force: true });

@@ -54,11 +54,12 @@ function nextStep(driver: KubeletDriver, rpc: string, ms: number): Promise<boole
  * goes into `done` once over.
  * After a crikitd or containerd kill it checks that every live pod is still there.
  */
-export async function injectFaults(t: FaultTarget, until: () => boolean, gapMs: readonly [number, number], done: InjectedFault[]): Promise<void> {
+export async function injectFaults(t: FaultTarget, until: () => boolean, gapMs: readonly [number, number], done: InjectedFault[], kinds: readonly FaultKind[] = faultKinds): Promise<void> {
+  const kindWeights = kinds.map(k => weights[faultKinds.indexOf(k)]!);
   while (!until()) {
     await sleep(t.rng.int(gapMs[0], gapMs[1]));
     if (until()) break;
-    const kind = t.rng.pick(faultKinds, weights);
+    const kind = t.rng.pick(kinds, kindWeights);
     const target = targets[t.rng.int(0, targets.length - 1)]!;
     const delay = t.rng.int(0, 400);
     const hit = await nextStep(t.driver, target, 5_000);
