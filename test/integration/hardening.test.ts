@@ -131,3 +131,28 @@ test('StopPodSandbox racing RemovePodSandbox: each succeeds or is refused FAILED
   assert.equal((await c.runtime.listPodSandbox({})).items.some(p => p.id === podSandboxId), false);
   assert.equal(fs.existsSync(netnsPath), false);
 });
+
+test('CreateContainer racing RemovePodSandbox: the create is refused FAILED_PRECONDITION and leaves no container behind', async () => {
+  const cfg = podConfig('raced-create', { logDirectory: logDir });
+  const { podSandboxId } = await c.runtime.runPodSandbox({ config: cfg });
+  // containerd held: the create waits on its first containerd call, the remove on its first; once
+  // containerd goes on, the create's two remaining calls end long before the remove's CNI DEL does.
+  const stateDir = (env.config.containerd as { managed: { stateDir: string } }).managed.stateDir;
+  const containerdPid = Number(fs.readFileSync(path.join(stateDir, 'containerd.pid'), 'utf8'));
+  process.kill(containerdPid, 'SIGSTOP');
+  let created: PromiseSettledResult<unknown>;
+  try {
+    const create = c.runtime.createContainer({ podSandboxId, config: config('doomed', 'exec sleep 1000'), sandboxConfig: cfg });
+    await new Promise(resolve => setTimeout(resolve, 200));
+    const remove = c.runtime.removePodSandbox({ podSandboxId });
+    await new Promise(resolve => setTimeout(resolve, 200));
+    process.kill(containerdPid, 'SIGCONT');
+    [created] = await Promise.allSettled([create, remove]);
+  } finally {
+    process.kill(containerdPid, 'SIGCONT');
+  }
+  assert.equal(created.status, 'rejected');
+  assert.equal(codeOf((created as PromiseRejectedResult).reason), status.FAILED_PRECONDITION, String((created as PromiseRejectedResult).reason));
+  assert.equal((await c.runtime.listContainers({})).containers.some(x => x.podSandboxId === podSandboxId), false);
+  assert.equal((await c.runtime.listPodSandbox({})).items.some(p => p.id === podSandboxId), false);
+});

@@ -143,6 +143,13 @@ export class ContainerCreator {
       const { record, specJson } = knownUsers
         ? await make(await knownUsers).then(async made => { await prepare(); return made; })
         : await withLease(this.containerd, 'create', log, signal, async lease => make(await this.userDb(image, await prepare(lease))));
+      // Checked in the same tick as the record goes in: a StopPodSandbox or RemovePodSandbox that ran
+      // meanwhile has already listed the pod's containers and would never see this one.
+      const now = this.sandboxes.find(sandbox.metadata.id);
+      const busy = now && this.sandboxes.operation(sandbox.metadata.id);
+      if (!now || now.status.state !== 'ready' || busy) {
+        throw new FailedPreconditionError(`${what}: the sandbox ${sandbox.metadata.id} ${!now ? 'was removed' : busy ? `is ${busy}` : 'stopped'} meanwhile`);
+      }
       this.store.add(record);
       this.inspection.remember(id, { runtimeType: containerdRuntime(handler).name, snapshotter: this.snapshotter, snapshotKey: id, specJson });
       cleanup.clear();
