@@ -40,6 +40,9 @@ after(async () => {
 
 const config = (name: string, script: string, extra: PartialMessage<cri.ContainerConfig> = {}) => containerConfig(name, env.busybox, script, extra);
 const codeOf = (err: unknown) => (err as { code?: number }).code;
+/** The pid of the containerd crikit manages here (from its pid file), for SIGSTOP/SIGCONT. */
+const managedContainerdPid = () =>
+  Number(fs.readFileSync(path.join((env.config.containerd as { managed: { stateDir: string } }).managed.stateDir, 'containerd.pid'), 'utf8'));
 
 test('two StartContainer at once: one starts it, the other gets FAILED_PRECONDITION, and it keeps running', async () => {
   const { containerId } = await c.runtime.createContainer({ podSandboxId: pod, config: config('twice', 'exec sleep 1000'), sandboxConfig: podCfg });
@@ -99,8 +102,7 @@ test('a CreateContainer retried after the kubelet gave up gets the first attempt
   const cfg = config('retried-ctr', 'exec sleep 1000');
   // containerd stopped (SIGSTOP): the first attempt cannot finish before its caller gives up, and
   // the retry arrives while it is still running.
-  const stateDir = (env.config.containerd as { managed: { stateDir: string } }).managed.stateDir;
-  const containerdPid = Number(fs.readFileSync(path.join(stateDir, 'containerd.pid'), 'utf8'));
+  const containerdPid = managedContainerdPid();
   process.kill(containerdPid, 'SIGSTOP');
   const resume = setTimeout(() => process.kill(containerdPid, 'SIGCONT'), 1_000);
   let containerId: string;
@@ -137,8 +139,7 @@ test('CreateContainer racing RemovePodSandbox: the create is refused FAILED_PREC
   const { podSandboxId } = await c.runtime.runPodSandbox({ config: cfg });
   // containerd held: the create waits on its first containerd call, the remove on its first; once
   // containerd goes on, the create's two remaining calls end long before the remove's CNI DEL does.
-  const stateDir = (env.config.containerd as { managed: { stateDir: string } }).managed.stateDir;
-  const containerdPid = Number(fs.readFileSync(path.join(stateDir, 'containerd.pid'), 'utf8'));
+  const containerdPid = managedContainerdPid();
   process.kill(containerdPid, 'SIGSTOP');
   let created: PromiseSettledResult<unknown>;
   try {
