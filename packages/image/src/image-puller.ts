@@ -28,7 +28,7 @@ import { runLimited } from './run-limited.js';
 export class ImagePuller {
   private readonly blobs: ContentWriter;
   /** Set when layers are written into the content store directory itself. */
-  readonly direct: DirectBlobWriter | undefined;
+  private readonly direct: DirectBlobWriter | undefined;
   private readonly unpacker: LayerUnpacker;
 
   constructor(
