@@ -27,10 +27,19 @@ export class SandboxRecovery implements Startable {
   ) {}
 
   private readonly onExit = (exit: TaskExit): void => {
-    // Only a pause process that was running counts; a StopPodSandbox in progress handles its own.
-    if (exit.id !== exit.containerId || this.store.find(exit.containerId)?.status.state !== 'ready') return;
+    if (exit.id !== exit.containerId || !this.recordsExitOf(exit.containerId)) return;
     void this.sandboxExited(exit).catch(err => this.log.warn({ sandbox: exit.containerId, err }, 'record sandbox exit'));
   };
+
+  /**
+   * Only a pause process that was running counts, and not while a StopPodSandbox or RemovePodSandbox
+   * runs: that teardown kills and deletes the task itself. A second, concurrent task Delete from
+   * here could reach the shim while it shuts down; containerd then gave the shim up as disconnected
+   * and the shim process outlived the pod.
+   */
+  private recordsExitOf(id: string): boolean {
+    return this.store.find(id)?.status.state === 'ready' && this.store.operation(id as SandboxId) === undefined;
+  }
 
   private readonly reconciles = new SerialRuns(err => this.log.warn({ err }, 'reconcile sandbox exits'));
   // Exits that happened while the stream was down never arrive as events: look for them.
@@ -79,7 +88,7 @@ export class SandboxRecovery implements Startable {
   async reconcile(signal: AbortSignal): Promise<void> {
     const ready = this.store.list(r => r.status.state === 'ready').map(r => r.metadata.id);
     for (const exit of await missedExits(this.containerd, ready, signal)) {
-      if (this.store.find(exit.containerId)?.status.state !== 'ready') continue;
+      if (!this.recordsExitOf(exit.containerId)) continue;
       this.log.info({ sandbox: exit.containerId, exitStatus: exit.exitStatus }, 'pause exit missed by the event stream');
       await this.sandboxExited(exit);
     }
