@@ -48,18 +48,7 @@ export class ContainerEventHandlers implements CriHandlerGroup {
     sub.onClose(() => {
       events.off('container:created', created).off('container:started', started).off('container:exited', exited).off('container:removed', removed);
     });
-    const cancel = (): void => sub.close();
-    signal.addEventListener('abort', cancel, { once: true });
-    try {
-      for (;;) {
-        const next = await sub.next();
-        if (!next) return;
-        yield next;
-      }
-    } finally {
-      signal.removeEventListener('abort', cancel);
-      sub.close();
-    }
+    yield* sub.drain(signal);
   }
 
   private event(type: cri.ContainerEventType, record: ContainerRecord): ContainerEvent {

@@ -64,6 +64,26 @@ export class EventSubscriber<T> {
     }
   }
 
+  /**
+   * Yields the events until the subscriber closes or `signal` fires (which closes it at once), and
+   * closes it when the consumer stops early.
+   * @throws the overflow error when the subscriber fell behind
+   */
+  async *drain(signal: AbortSignal): AsyncGenerator<T> {
+    const cancel = (): void => this.close();
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      for (;;) {
+        const next = await this.next();
+        if (next === undefined) return;
+        yield next;
+      }
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      this.close();
+    }
+  }
+
   private wakeUp(): void {
     const wake = this.wake;
     this.wake = undefined;

@@ -39,18 +39,11 @@ export class PullProgressHandlers implements CriHandlerGroup {
     events.on('image:pull-progressed', onProgress);
     // Off the bus as soon as the subscriber closes: a client that stopped reading may never resume the generator.
     sub.onClose(() => { events.off('image:pull-progressed', onProgress); });
-    const cancel = (): void => sub.close();
-    signal.addEventListener('abort', cancel, { once: true });
     try {
       // The empty first message tells the client the listener is on the bus (see proto/crikit).
       yield {};
-      for (;;) {
-        const next = await sub.next();
-        if (!next) return;
-        yield next;
-      }
+      yield* sub.drain(signal);
     } finally {
-      signal.removeEventListener('abort', cancel);
       sub.close();
     }
   }
