@@ -6,26 +6,8 @@ import { MediaTypes } from './image-manifest.js';
 import { RegistryClient } from './registry-client.js';
 import type { RegistryEndpoint } from './registry-hosts.js';
 import { FakeRegistry } from './testing/fake-registry.js';
+import { TEST_CERT as CERT, TEST_KEY as KEY } from './testing/test-certificate.js';
 
-/** A self-signed certificate for 127.0.0.1 and localhost, valid for 100 years. For tests only. */
-const CERT = `-----BEGIN CERTIFICATE-----
-MIIBnzCCAUWgAwIBAgIUVTScAkwzEvRAOownqxN+glskwpYwCgYIKoZIzj0EAwIw
-FjEUMBIGA1UEAwwLY3Jpa2l0LXRlc3QwIBcNMjYxMTI5MTkxMjA3WhgPMjEyNjEx
-MDUxOTEyMDdaMBYxFDASBgNVBAMMC2NyaWtpdC10ZXN0MFkwEwYHKoZIzj0CAQYI
-KoZIzj0DAQcDQgAEm0GoPMEs2MwLSMZnvIW6KWJHElldBpbd2CpzDEUB7tgZpCEB
-m4vjwTIgRTIPQR3a7dIkbPsWrozwPOEv3O/ilaNvMG0wHQYDVR0OBBYEFPQiHEqy
-wdxAFhEq2EbypecNGasKMB8GA1UdIwQYMBaAFPQiHEqywdxAFhEq2EbypecNGasK
-MA8GA1UdEwEB/wQFMAMBAf8wGgYDVR0RBBMwEYcEfwAAAYIJbG9jYWxob3N0MAoG
-CCqGSM49BAMCA0gAMEUCIQCSKx5idDtespB1EgWpMsmv7BQYNvWdnl0TCT7qfQ+j
-NAIgQ1hJ5jqH1GAdnwCwwvTEEV7tMomnW56/Z/AxbNTYQO4=
------END CERTIFICATE-----
-`;
-const KEY = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgtkBPPtR6FKQwoCZa
-nQ9pzS1qrNfWB86JU6VKmNJMm8ChRANCAASbQag8wSzYzAtIxme8hbopYkcSWV0G
-lt3YKnMMRQHu2BmkIQGbi+PBMiBFMg9BHdrt0iRs+xaujPA84S/c7+KV
------END PRIVATE KEY-----
-`;
 
 describe('RegistryClient over https', () => {
   let registry: FakeRegistry;
