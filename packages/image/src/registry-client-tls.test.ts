@@ -8,7 +8,6 @@ import type { RegistryEndpoint } from './registry-hosts.js';
 import { FakeRegistry } from './testing/fake-registry.js';
 import { TEST_CERT as CERT, TEST_KEY as KEY } from './testing/test-certificate.js';
 
-
 describe('RegistryClient over https', () => {
   let registry: FakeRegistry;
   let manifest: { mediaType: string; digest: string; size: number };
