@@ -4,6 +4,7 @@ export * from './logger.js';
 export * from './util/cleanup-stack.js';
 export * from './util/keyed-single-flight.js';
 export * from './util/joinable-attempts.js';
+export * from './util/settle-all.js';
 export * from './util/serial-runs.js';
 export * from './util/subscribable.js';
 export * from './contracts/containerd-client.js';

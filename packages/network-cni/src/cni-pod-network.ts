@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { inject, injectable } from 'inversify';
 import {
-  FailedPreconditionError, InvalidArgumentError, Logger, NetworkNamespaces, throwIfAborted, UnavailableError,
+  FailedPreconditionError, InvalidArgumentError, Logger, NetworkNamespaces, settleAll, throwIfAborted, UnavailableError,
   type NetworkCondition, type PodNetwork, type PodNetworkEvents, type PodNetworkResult, type PodRef, type SandboxId, type Subscribable,
 } from '@crikit/core';
 import { CniConfTemplateWriter } from './cni-conf-template-writer.js';
@@ -119,7 +119,7 @@ export class CniPodNetwork implements PodNetwork {
       const netns = pod.netnsPath !== '' && await this.netns.exists(pod.netnsPath) ? pod.netnsPath : '';
       // eth0 and lo are independent; their DELs run at once. The first failure is thrown once both
       // are done, and its cache entry stays for the next try.
-      const outcomes = await Promise.allSettled([podIfName, 'lo'].map(async ifName => {
+      await settleAll([podIfName, 'lo'].map(async ifName => {
         const entries = await this.cache.find(pod.id, ifName);
         const net = this.configs.defaultNetwork;
         if (entries.length === 0 && ifName === podIfName && net) {
@@ -135,8 +135,6 @@ export class CniPodNetwork implements PodNetwork {
           this.log.info({ pod: who, network: entry.network.name, ifName }, 'detached pod from cni network');
         }
       }));
-      const failed = outcomes.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
     });
   }
 

@@ -1,7 +1,7 @@
 import { inject, injectable, optional } from 'inversify';
 import {
   ContainerdClient, ContainerManager, ContainerStore, CrikitKeys, destroyTask, encodeSandboxStatus, ignoreNotFound,
-  Logger, NetworkNamespaces, PathsConfig, PodNetwork, RuntimeEventBus, sandboxPaths, SandboxStore, Snapshotter,
+  Logger, NetworkNamespaces, PathsConfig, PodNetwork, settleAll, RuntimeEventBus, sandboxPaths, SandboxStore, Snapshotter,
   writeExtension, type SandboxId, type SandboxRecord,
 } from '@crikit/core';
 import { removeSandboxFiles, removeSandboxState } from './sandbox-files.js';
@@ -109,10 +109,4 @@ export class SandboxTeardown {
   async persistStatus(record: SandboxRecord, signal: AbortSignal): Promise<void> {
     await writeExtension(this.containerd, record.metadata.id, CrikitKeys.sandboxStatus, encodeSandboxStatus(record.status), signal);
   }
-}
-
-/** Waits for every promise to settle, then throws the first failure: a teardown step never stops another halfway. */
-async function settleAll(steps: readonly (Promise<unknown> | undefined)[]): Promise<void> {
-  const failed = (await Promise.allSettled(steps)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
 }
