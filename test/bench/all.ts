@@ -21,7 +21,7 @@ const root = path.resolve(here, '../../..');
 
 /** Each benchmark with its full and its quick arguments, in the order they run. */
 const benchmarks: Readonly<Record<string, { full: readonly string[]; quick: readonly string[] }>> = {
-  pods: { full: [], quick: ['--pods', '4', '--concurrent', '4', '--rounds', '1', '--hold', '10'] },
+  pods: { full: [], quick: ['--pods', '4', '--concurrent', '4', '--rounds', '1', '--hold', '10', '--scratch', '4'] },
   containers: { full: [], quick: ['--containers', '4', '--listed', '10', '--list-calls', '4'] },
   images: { full: [], quick: ['--rounds', '2', '--images', '3'] },
   exec: { full: [], quick: ['--calls', '10', '--runs', '1', '--mib', '10'] },

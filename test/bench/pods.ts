@@ -4,7 +4,7 @@
 //
 //   node test/dist/bench/pods.js [--pods N] [--concurrent N] [--rounds R]
 //                                [--cpu-prof-dir DIR] [--log-level LEVEL] [--crikit-log FILE]      (needs root)
-//                                [--verbose-status] [--hold N]
+//                                [--verbose-status] [--hold N] [--scratch N] [--crikit-node-arg ARG]...
 //
 // `--verbose-status` asks PodSandboxStatus for its verbose `info`, as `crictl inspectp` and independent CRI
 // benchmark clients do.
@@ -15,6 +15,8 @@
 //  - concurrent: N pods (10) at once: all run together, then the status of all together, then all stopped
 //    together, then all removed together; R rounds (3) per side, containerd's round first, then alternating.
 //    Every call's own latency is a sample.
+//  - from scratch: N times (20) one pod and its container, RunPodSandbox to RemovePodSandbox, timed as one
+//    (from-scratch.ts), in blocks of 10 per side, the side going first alternating.
 // Both sides run for the whole benchmark, each with a bridge and /24 of its own; the side not being timed has no
 // pods. Before timing, each side pulls the pause image through CRI PullImage and runs 2 pods (warm-up). Every
 // RunPodSandbox must give a READY pod with an IP in its side's subnet (checked on the timed PodSandboxStatus);
@@ -26,9 +28,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { cri, type PartialMessage } from '@crikit/api';
-import { pauseImage } from '@crikit/testkit';
+import { busyboxImage, pauseImage } from '@crikit/testkit';
 import { startBenchRegistry } from './bench-registry.js';
-import { reading, record, recordLatency } from './bench-record.js';
+import { podFromScratch, type ScratchTarget } from './from-scratch.js';
+import { figures, reading, record, recordLatency } from './bench-record.js';
 import { latencyTable } from './bench-stats.js';
 import { beginBenchmark, peakMemoryLines, startContainerdCriSide, startCrikitSide, type BenchSide, type SideMemory, type SideName } from './harness.js';
 import { benchNetwork, cleanCgroupParentAtTeardown, killPodLeftovers, netnsPins, removeCgroupParent, type BenchNetwork } from './pod-network.js';
@@ -75,6 +78,10 @@ interface Options {
   readonly verboseStatus: boolean;
   /** How many pods each side holds at once while its memory is read (0: not measured). */
   readonly hold: number;
+  /** How many pods with a container each side runs from scratch (0: not measured). */
+  readonly scratch: number;
+  /** Extra node flags for crikitd (e.g. `--import=/tmp/loop-delay.mjs` when profiling). */
+  readonly crikitNodeArgs: readonly string[];
 }
 
 function options(): Options {
@@ -82,12 +89,13 @@ function options(): Options {
     options: {
       pods: { type: 'string' }, concurrent: { type: 'string' }, rounds: { type: 'string' },
       'cpu-prof-dir': { type: 'string' }, 'log-level': { type: 'string' }, 'crikit-log': { type: 'string' },
-      'verbose-status': { type: 'boolean' }, hold: { type: 'string' },
+      'verbose-status': { type: 'boolean' }, hold: { type: 'string' }, scratch: { type: 'string' },
+      'crikit-node-arg': { type: 'string', multiple: true },
     },
   });
   const int = (name: string, raw: string | undefined, dflt: number): number => {
     const n = Number(raw ?? dflt);
-    if (!Number.isInteger(n) || n < (name === 'hold' ? 0 : 1)) throw new Error(`--${name} must be a positive integer, got ${raw}`);
+    if (!Number.isInteger(n) || n < (name === 'hold' || name === 'scratch' ? 0 : 1)) throw new Error(`--${name} must be a positive integer, got ${raw}`);
     return n;
   };
   const logLevel = values['log-level'] ?? 'info';
@@ -101,6 +109,8 @@ function options(): Options {
     crikitLog: values['crikit-log'],
     verboseStatus: values['verbose-status'] ?? false,
     hold: int('hold', values.hold, 100),
+    scratch: int('scratch', values.scratch, 20),
+    crikitNodeArgs: values['crikit-node-arg'] ?? [],
   };
 }
 
@@ -273,12 +283,53 @@ function resultTable(sides: Record<SideName, PodSide>): string {
   return latencyTable(rows);
 }
 
+const scratchOperation = 'pod + container from scratch, then removed';
+
+/**
+ * The from-scratch scenario: pulls `image` on both sides (untimed), then runs `count` pods with a container on
+ * each, in blocks of 10, crikit's block first, then alternating; records and returns the samples.
+ */
+async function fromScratch(
+  sides: Record<SideName, PodSide>, count: number, image: string, say: (line: string) => void, elapsed: () => string,
+): Promise<Record<SideName, number[]>> {
+  const targets = {} as Record<SideName, ScratchTarget>;
+  for (const name of sideNames) {
+    const ps = sides[name];
+    const { imageRef } = await ps.side.client.image.pullImage({ image: { image } }, { timeoutMs: rpcTimeoutMs })
+      .catch(err => { throw failure(ps, `PullImage of ${image} failed: ${(err as Error).message}`, err); });
+    targets[name] = { side: ps.side, podConfig: pod => podConfig(ps, pod), imageRef, imageName: image, contains: ip => ps.network.contains(ip) };
+    // Warm-up: the first container's snapshot unpack and the runtime's first start are not what is measured.
+    await podFromScratch(targets[name], 'bench-x-warm').catch(err => { throw failure(ps, (err as Error).message, err); });
+  }
+  const samples: Record<SideName, number[]> = { crikit: [], containerd: [] };
+  for (let first = 0, block = 0; first < count; first += sequentialBlock, block++) {
+    const last = Math.min(count, first + sequentialBlock);
+    for (const name of block % 2 === 0 ? sideNames : [...sideNames].reverse()) {
+      const ps = sides[name];
+      for (let i = first; i < last; i++) {
+        ps.signal.throwIfAborted();
+        samples[name].push(await podFromScratch(targets[name], `bench-x-${i}`).catch(err => { throw failure(ps, (err as Error).message, err); }));
+      }
+      await assertNoPods(ps, `pods with a container from scratch ${first + 1}-${last}`);
+      say(`scratch    ${name.padEnd(10)} pods ${first + 1}-${last} of ${count} (${elapsed()})`);
+    }
+  }
+  return samples;
+}
+
+/** Records the from-scratch samples (after the pod rows, so the table keeps them together) and returns their table. */
+function scratchTable(samples: Record<SideName, number[]>): string {
+  record([{ bench: 'pods', operation: scratchOperation, unit: 'ms', crikit: figures(samples.crikit), containerd: figures(samples.containerd) }]);
+  return latencyTable([[scratchOperation, samples.crikit, samples.containerd]]);
+}
+
 async function main(signal: AbortSignal): Promise<void> {
   const opts = options();
   const { say, load, elapsed } = beginBenchmark('bench:pods', 'netns, mounts, cgroups, bridges');
   const registry = await startBenchRegistry();
   const sandboxImage = await registry.push('bench/pause', await pauseImage(), '3.10');
-  say(`pushed ${sandboxImage}`);
+  const busybox = opts.scratch > 0 ? await registry.push('bench/busybox', await busyboxImage(), '1') : undefined;
+  say(`pushed ${sandboxImage}${busybox ? ` and ${busybox}` : ''}`);
 
   // What an earlier run killed with SIGKILL may have left under the cgroup parent (its dirs are swept already).
   killPodLeftovers(cgroupParent, [], new Set());
@@ -302,7 +353,7 @@ async function main(signal: AbortSignal): Promise<void> {
     const side = name === 'crikit'
       ? await startCrikitSide({
         registryHostsDir: registry.hostsDir, cniConfDir: network.confDir, logLevel: opts.logLevel,
-        ...(opts.cpuProfDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] } : {}),
+        nodeArgs: [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), ...opts.crikitNodeArgs],
         config: {
           sandbox: { sandboxImage },
           runtimes: { restrictOomScoreAdj: true },
@@ -355,6 +406,8 @@ async function main(signal: AbortSignal): Promise<void> {
     }
   }
 
+  const scratch = opts.scratch > 0 ? await fromScratch(sides, opts.scratch, busybox!, say, elapsed) : undefined;
+
   // Concurrent: containerd first, then alternating round by round.
   for (let round = 0; round < opts.rounds; round++) {
     const order = round % 2 === 0 ? [...sideNames].reverse() : sideNames;
@@ -386,8 +439,10 @@ async function main(signal: AbortSignal): Promise<void> {
     memory[name] = await sides[name].side.stop();
   }
   const out = [
-    `pods: ${opts.pods} sequential, ${opts.concurrent} concurrent${opts.rounds > 1 ? ` x ${opts.rounds} rounds` : ''} (ms)`,
+    `pods: ${opts.pods} sequential, ${opts.concurrent} concurrent${opts.rounds > 1 ? ` x ${opts.rounds} rounds` : ''}`
+      + `${scratch ? `, ${opts.scratch} pods with a container from scratch` : ''} (ms)`,
     resultTable(sides),
+    ...(scratch ? [scratchTable(scratch)] : []),
     memoryLine('idle', idle.crikit, idle.containerd),
     ...(opts.hold > 0 ? [memoryLine(`with ${opts.hold} pods`, holding.crikit, holding.containerd)] : []),
     ...peakMemoryLines(memory),
