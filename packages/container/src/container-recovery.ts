@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import {
-  timestampNs, ContainerdClient, ContainerStore, CrikitKeys, getKnownTask, isLive, isUnknown, Logger, parseJsonAny, recoverContainerRecord,
-  specJsonOf, StartOrder, type ContainerId, type Startable,
+  nowNs, timestampNs, ContainerdClient, ContainerStore, CrikitKeys, destroyTask, getKnownTask, isLive, isUnknown, Logger, parseJsonAny,
+  recoverContainerRecord, specJsonOf, StartOrder, type ContainerId, type ContainerRecord, type Startable,
 } from '@crikit/core';
 import { taskTypes } from '@crikit/api';
 import { ContainerExits } from './container-exits.js';
@@ -54,10 +54,35 @@ export class ContainerRecovery implements Startable {
         // It exited while crikit was down: the task keeps its exit status until deleted.
         const stopped = task?.status === taskTypes.Status.STOPPED;
         await this.exits.record(id, stopped ? task!.exitStatus : 255, timestampNs(task?.exitedAt));
+      } else if (record.status.state === 'created' && task && !isUnknown(task)) {
+        await this.startCutShort(record, task, signal);
       }
     }
     this.log.info({ containers: containers.length }, 'containers recovered');
   }
 
   async stop(): Promise<void> {}
+
+  /**
+   * A StartContainer cut short by a kill left a task behind a record that still says created. As
+   * containerd's CRI recovers it: a task never started is killed and deleted (the container stays
+   * created, so the kubelet's retried StartContainer makes a new one instead of ALREADY_EXISTS); a
+   * running one makes the container running; a stopped one records its exit.
+   */
+  private async startCutShort(record: ContainerRecord, task: taskTypes.Process, signal: AbortSignal): Promise<void> {
+    const id = record.metadata.id;
+    if (task.status === taskTypes.Status.CREATED) {
+      await destroyTask(this.containerd, id, signal);
+      await this.io.remove(id);
+      this.log.info({ container: id }, 'deleted the task a StartContainer cut short had created');
+    } else if (isLive(task)) {
+      const io = await this.io.open(id, id, { tty: record.metadata.config.tty, stdin: record.metadata.config.stdin });
+      await this.lifecycle.attachLogs(record, io);
+      const started = this.store.update(id, s => ({ ...s, state: 'running', pid: task.pid, startedAt: nowNs() }));
+      await this.exits.persist(started, signal);
+      this.log.info({ container: id, pid: task.pid }, 'container started by a StartContainer cut short');
+    } else {
+      await this.exits.record(id, task.exitStatus, timestampNs(task.exitedAt));
+    }
+  }
 }
