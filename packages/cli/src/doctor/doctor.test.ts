@@ -111,6 +111,19 @@ describe('crikit doctor', () => {
     assert.match(v2NoIo.detail, /^v2; controllers missing: io$/);
   });
 
+  it('names the controllers on a hybrid host\'s cgroup2 mount, which crun refuses, and how to move them to v1', () => {
+    const hybrid = (held: string) => doctor(kernel({ 'sys/fs/cgroup/cgroup.controllers': null, 'proc/cgroups': v1Cgroups, 'sys/fs/cgroup/unified/cgroup.controllers': held }), goodBins());
+    const empty = hybrid('').get('cgroup2 controllers (hybrid)')!;
+    assert.deepEqual([empty.status, empty.required], ['ok', false]);
+    const held = hybrid('hugetlb\n');
+    const r = held.get('cgroup2 controllers (hybrid)')!;
+    assert.deepEqual([r.status, r.required], ['missing', false]);
+    assert.match(r.detail, /holds hugetlb: crun refuses every container/);
+    assert.equal(r.fix, "mount each on a v1 hierarchy, as systemd's hybrid layout does: mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb");
+    assert.equal(doctorExitCode([...held.values()]), 0, 'runc still runs pods');
+    assert.equal(doctor(kernel(), goodBins()).has('cgroup2 controllers (hybrid)'), false, 'not on a v2 host');
+  });
+
   it('refuses containerd older than 1.6 and a missing one, with the apt package', () => {
     const old = doctor(kernel(), bins({ containerd: script('containerd github.com/containerd/containerd 1.5.9~ds1'), runc: script('{}') })).get('containerd')!;
     assert.deepEqual([old.status, old.required], ['missing', true]);

@@ -1,7 +1,7 @@
 import type { DoctorOptions } from './doctor-options.js';
 import type { CheckResult, Host } from './host.js';
 import { checkCniConfDir, checkCniPlugins, checkContainerd, checkCrun, checkRuntimes } from './runtime-checks.js';
-import { checkAppArmor, checkCapabilities, checkCgroups, checkIdmappedMounts, checkSeccomp, checkUserNamespaces } from './kernel-checks.js';
+import { checkAppArmor, checkCapabilities, checkCgroups, checkHybridControllers, checkIdmappedMounts, checkSeccomp, checkUserNamespaces } from './kernel-checks.js';
 
 /** Every check of `crikit doctor`, in the order they are printed. */
 export function runDoctor(host: Host, options: DoctorOptions): CheckResult[] {
@@ -12,6 +12,7 @@ export function runDoctor(host: Host, options: DoctorOptions): CheckResult[] {
     checkCniPlugins(host, options),
     checkCniConfDir(options),
     checkCgroups(host),
+    ...checkHybridControllers(host),
     checkCapabilities(host, options),
     checkAppArmor(host),
     checkSeccomp(host),

@@ -31,8 +31,26 @@ export function checkCgroups(host: Host): CheckResult {
   }
   const have = new Set(table.split('\n').filter(l => l !== '' && !l.startsWith('#')).map(l => l.split(/\s+/))
     .filter(cols => cols[3] === '1').map(cols => cols[0]!));
-  const version = host.exists('/sys/fs/cgroup/unified/cgroup.controllers') ? 'v1 (hybrid: cgroup2 at /sys/fs/cgroup/unified holds no controllers)' : 'v1';
+  const version = host.exists('/sys/fs/cgroup/unified/cgroup.controllers') ? 'v1 (hybrid: cgroup2 at /sys/fs/cgroup/unified)' : 'v1';
   return controllerResult(version, v1Controllers, have, 'boot with cgroup_enable=<controller> (e.g. cgroup_enable=memory)');
+}
+
+/**
+ * On a hybrid host, controllers on the cgroup2 mount at /sys/fs/cgroup/unified (those no v1 hierarchy
+ * mounts). runc ignores them; crun 1.8 refuses every container ("cgroups in hybrid mode not supported",
+ * libcrun_cgroup_enter in https://github.com/containers/crun/blob/1.8.1/src/libcrun/cgroup.c). Empty on other hosts.
+ */
+export function checkHybridControllers(host: Host): CheckResult[] {
+  if (host.exists('/sys/fs/cgroup/cgroup.controllers')) return [];
+  const unified = host.read('/sys/fs/cgroup/unified/cgroup.controllers');
+  if (unified === undefined) return [];
+  const name = 'cgroup2 controllers (hybrid)';
+  const held = unified.trim().split(/\s+/).filter(Boolean);
+  return [held.length === 0
+    ? { name, status: 'ok', required: false, detail: 'none on /sys/fs/cgroup/unified (crun can run containers)' }
+    : { name, status: 'missing', required: false,
+      detail: `/sys/fs/cgroup/unified holds ${held.join(', ')}: crun refuses every container ("cgroups in hybrid mode not supported"); runc is not affected`,
+      fix: `mount each on a v1 hierarchy, as systemd's hybrid layout does: ${held.map(c => `mkdir -p /sys/fs/cgroup/${c} && mount -t cgroup -o ${c} cgroup /sys/fs/cgroup/${c}`).join('; ')}` }];
 }
 
 function controllerResult(version: string, wanted: readonly string[], have: ReadonlySet<string>, fix: string): CheckResult {
