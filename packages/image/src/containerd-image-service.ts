@@ -32,11 +32,13 @@ export class ContainerdImageService implements ImageService, ImageLookup {
     const parsed = ImageReference.parse(ref);
     const name = parsed.toString();
     const credentials = credentialsOf(options.auth);
-    // Concurrent pulls of one reference with the same credentials share one pull; a caller with
-    // other credentials (or none) pulls on its own, so it never rides on another caller's token.
-    const key = `${name}\0${credentialsKey(credentials)}`;
+    const pin = options.pin ?? false;
+    // Concurrent pulls of one reference with the same credentials and pin share one pull; a caller with
+    // other credentials (or none) pulls on its own, so it never rides on another caller's token, and a
+    // pinned pull (the pause image) never joins an unpinned one that would record no pin.
+    const key = `${name}\0${pin ? 'pinned' : ''}\0${credentialsKey(credentials)}`;
     return this.pulls.do(key, signal, `pull "${name}"`,
-      async shared => this.remember(await this.puller.pull(parsed, { credentials, pin: options.pin ?? false }, shared)));
+      async shared => this.remember(await this.puller.pull(parsed, { credentials, pin }, shared)));
   }
 
   list(filter?: ImageListFilter): readonly ImageRecord[] {
