@@ -10,4 +10,5 @@ export * from './security-profile.js';
 export * from './oom-score.js';
 export * from './spec-any.js';
 export * from './user-db.js';
+export * from './groups-policy.js';
 export * from './cgroups-path.js';

@@ -56,6 +56,8 @@ describe('buildSandboxSpec', () => {
       assert.throws(() => buildSandboxSpec(input({ sc: { runAsUser: { value: 1000n }, supplementalGroups: [5n, g] } })),
         (e: Error) => e instanceof InvalidArgumentError && e.message.includes('supplemental_groups') && e.message.includes(String(g)));
     }
+    assert.throws(() => buildSandboxSpec(input({ sc: { supplementalGroupsPolicy: 3 as cri.SupplementalGroupsPolicy } })),
+      (e: Error) => e instanceof InvalidArgumentError && e.message.includes('supplemental_groups_policy'));
   });
 
   it('joins the pinned netns and sets the hostname in a private UTS namespace', () => {

@@ -1,7 +1,7 @@
 import { cri } from '@crikit/api';
 import { InternalError, InvalidArgumentError, passthroughAnnotations, type OciImageConfig, type SandboxId } from '@crikit/core';
 import {
-  cgroupsPathFor, clampOomScoreAdj, DEFAULT_CAPABILITIES, defaultLinuxSpec, mergeEnv, mergeGids, profileChoice, resolveSeccomp, resolveUser,
+  cgroupsPathFor, clampOomScoreAdj, DEFAULT_CAPABILITIES, defaultLinuxSpec, groupsPolicy, mergeEnv, mergeGids, profileChoice, resolveSeccomp, resolveUser,
   supplementalGids, type CgroupDriverName, type OciNamespaceType, type OciSeccomp, type OciSpec, type SeccompNodeArch, type UserDb,
 } from '@crikit/oci';
 
@@ -83,6 +83,8 @@ export function buildSandboxSpec(input: SandboxSpecInput): OciSpec {
   const user = sandboxUserString(sc) || (image.config.config.User ?? '');
   const resolved = resolveUser(user, input.userDb);
   const supplemental = supplementalGids(sc?.supplementalGroups ?? [], 'linux.security_context.supplemental_groups');
+  // The pause image's /etc/group is never read, so both policies give the same groups; an unknown one is refused.
+  groupsPolicy(sc?.supplementalGroupsPolicy, 'linux.security_context.supplemental_groups_policy');
   process.user = { uid: resolved.uid, gid: resolved.gid, ...(supplemental.length ? { additionalGids: mergeGids(supplemental) } : {}) };
 
   spec.root = { path: 'rootfs', readonly: true };

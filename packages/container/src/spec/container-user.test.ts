@@ -54,6 +54,13 @@ describe('containerUser', () => {
   it('ignores /etc/group under policy Strict', () => {
     const strict = sc({ runAsUser: { value: 1000n }, supplementalGroups: [2000n], supplementalGroupsPolicy: cri.SupplementalGroupsPolicy.Strict });
     assert.deepEqual(containerUser(strict, image(), db).additionalGids, [1000, 2000]);
+    // The image's own user and primary group still come from /etc/passwd; only its memberships go.
+    const imageUser = sc({ supplementalGroupsPolicy: cri.SupplementalGroupsPolicy.Strict });
+    assert.deepEqual(containerUser(imageUser, image('app'), db), { uid: 1000, gid: 1000, additionalGids: [1000] });
+  });
+  it('refuses a policy other than Merge and Strict', () => {
+    assert.throws(() => containerUser(sc({ supplementalGroupsPolicy: 5 as cri.SupplementalGroupsPolicy }), image(), db),
+      (e: Error) => e instanceof InvalidArgumentError && e.message.includes('supplemental_groups_policy'));
   });
   it('names an unknown user or group', () => {
     assert.throws(() => containerUser(sc({ runAsUsername: 'ghost' }), image(), db), (e: Error) => e instanceof InvalidArgumentError && e.message.includes('"ghost"'));

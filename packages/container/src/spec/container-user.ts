@@ -1,6 +1,6 @@
 import { cri } from '@crikit/api';
 import { InvalidArgumentError, type OciImageConfig } from '@crikit/core';
-import { memberGids, mergeGids, resolveUser, supplementalGids, type OciUser, type UserDb } from '@crikit/oci';
+import { groupsPolicy, memberGids, mergeGids, resolveUser, supplementalGids, type OciUser, type UserDb } from '@crikit/oci';
 
 /**
  * The user string a container runs as, from its security context (containerd's
@@ -37,7 +37,8 @@ export function groupMemberUser(sc: cri.LinuxContainerSecurityContext | undefine
  * - supplemental groups: with policy Merge (the default), the primary gid, the groups `/etc/group`
  *   lists the user in, and the CRI's supplemental_groups; with Strict, only the primary gid and the
  *   CRI's. Sorted and deduplicated, as containerd merges them.
- * @throws InvalidArgumentError naming an unknown user or group, or on a group without a user
+ * @throws InvalidArgumentError naming an unknown user or group, on a group without a user, or on
+ *   a policy other than Merge and Strict
  */
 export function containerUser(
   sc: cri.LinuxContainerSecurityContext | undefined, image: OciImageConfig, db: UserDb,
@@ -45,7 +46,7 @@ export function containerUser(
   const user = criUserString(sc) || (image.config.User ?? '');
   const { uid, gid } = resolveUser(user, db);
   const requested = supplementalGids(sc?.supplementalGroups ?? [], 'linux.security_context.supplemental_groups');
-  const strict = sc?.supplementalGroupsPolicy === cri.SupplementalGroupsPolicy.Strict;
+  const strict = groupsPolicy(sc?.supplementalGroupsPolicy, 'linux.security_context.supplemental_groups_policy') === 'strict';
   // CRI: Strict ignores the groups the image's /etc/group defines for the user.
   const fromImage = strict ? [] : memberGids(groupMemberUser(sc, image), db);
   return { uid, gid, additionalGids: mergeGids([gid], fromImage, requested) };
