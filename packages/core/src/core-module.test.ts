@@ -4,6 +4,7 @@ import { Container } from 'inversify';
 import { coreModule } from './core-module.js';
 import { ContainerdClient } from './contracts/containerd-client.js';
 import { Startable } from './contracts/startable.js';
+import { UndoRetries } from './containerd/undo-retries.js';
 import { ContainerdEventMonitor } from './events/containerd-event-monitor.js';
 import { FakeContainerd } from './testing/fake-containerd.js';
 import { RuntimeEventBus } from './events/runtime-events.js';
@@ -25,5 +26,6 @@ describe('coreModule', () => {
       assert.equal(container.get<object>(token), first, `${token.name} is a singleton`);
     }
     assert.ok(container.getAll(Startable).some(s => s instanceof ContainerdEventMonitor), 'the monitor starts with the runtime');
+    assert.ok(container.getAll(Startable).some(s => s instanceof UndoRetries), 'so do the undo retries');
   });
 });

@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { ContainerdEventMonitor } from './events/containerd-event-monitor.js';
 import { RuntimeEventBus } from './events/runtime-events.js';
 import { Startable } from './contracts/startable.js';
+import { UndoRetries } from './containerd/undo-retries.js';
 import { ContainerStore } from './stores/container-store.js';
 import { ImageStore } from './stores/image-store.js';
 import { SandboxStore } from './stores/sandbox-store.js';
@@ -18,4 +19,6 @@ export const coreModule = new ContainerModule(options => {
   options.bind(ImageStore).toSelf().inSingletonScope();
   options.bind(ContainerdEventMonitor).toSelf().inSingletonScope();
   options.bind(Startable).toService(ContainerdEventMonitor);
+  options.bind(UndoRetries).toSelf().inSingletonScope();
+  options.bind(Startable).toService(UndoRetries);
 });

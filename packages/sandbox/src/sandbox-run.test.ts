@@ -1,12 +1,14 @@
 // RunPodSandbox against fakes: a failure at any step leaves nothing behind.
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { cri } from '@crikit/api';
 import {
-  AlreadyExistsError, CancelledError, cgroupConfigSchema, NotFoundError, RuntimeEventBus, runtimesConfigSchema, silentLogger, UnavailableError, type SandboxStore,
+  AlreadyExistsError, CancelledError, cgroupConfigSchema, NotFoundError, RuntimeEventBus, runtimesConfigSchema, silentLogger, UnavailableError,
+  UndoRetries, type ContainerdEventMonitor, type SandboxStore,
 } from '@crikit/core';
 import { FakeContainerd, FakeImageService, FakeNetworkNamespaces, FakePodNetwork, imageRecord, sandboxStoreWith } from '@crikit/core/testing';
 import { sandboxConfigSchema } from './sandbox-config.js';
@@ -21,7 +23,7 @@ const pause = imageRecord({
   metadata: { spec: { architecture: 'amd64', os: 'linux', config: { Entrypoint: ['/pause'], User: '65535:65535' }, rootfs: { type: 'layers', diff_ids: [] } } as never },
 });
 
-function setup(n: number) {
+function setup(n: number, undoRetries?: (containerd: FakeContainerd) => UndoRetries) {
   const store: SandboxStore = sandboxStoreWith([]);
   const images = new FakeImageService();
   images.store.add(pause);
@@ -46,7 +48,7 @@ function setup(n: number) {
   const runner = new SandboxRunner(store, images, network, netns, containerd, bus,
     sandboxConfigSchema.parse({ sandboxImage: 'registry.k8s.io/pause:3.10' }), paths,
     runtimesConfigSchema.parse({ restrictOomScoreAdj: true }), cgroupConfigSchema.parse({}), 'overlayfs', silentLogger,
-    new SandboxInspection(bus));
+    new SandboxInspection(bus), undoRetries?.(containerd));
   const leftovers = async () => ({
     names: store.nameHolder(`web_default_uid-${n}_0`),
     netns: [...netns.pinned],
@@ -175,4 +177,21 @@ test('CNI failing while containerd creates the pause task: the task containerd f
   await assert.rejects(f.runner.run(request(30), AbortSignal.timeout(10_000)), UnavailableError);
   assert.deepEqual([...tasks], [], 'no task (no shim) outlives the failed RunPodSandbox');
   assert.deepEqual({ ...(await f.leftovers()), tasks: [] }, clean);
+});
+
+test('what containerd was down for during the rollback (task, snapshot, container) is undone once it is back', async () => {
+  const events = new EventEmitter();
+  let undo!: UndoRetries;
+  const f = setup(40, containerd => (undo = new UndoRetries(containerd, { events } as unknown as ContainerdEventMonitor, silentLogger, 'overlayfs')));
+  f.containerd.failNext('tasks.start', new UnavailableError('containerd down'));
+  for (const m of ['tasks.get', 'snapshots.remove', 'containers.delete'] as const) f.containerd.failNext(m, new UnavailableError('containerd down'));
+  await assert.rejects(f.runner.run(request(40), AbortSignal.timeout(10_000)), UnavailableError);
+  const left = await f.leftovers();
+  assert.equal(left.containers, 1, 'the rollback could not delete the container');
+  assert.deepEqual([left.snapshots.length, left.tasks.length], [1, 1]);
+  await undo.start(AbortSignal.timeout(10_000));
+  events.emit('stream:subscribed');
+  await undo.idle();
+  await undo.stop();
+  assert.deepEqual(await f.leftovers(), clean);
 });

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import { cri } from '@crikit/api';
 import {
   nowNs, CgroupConfig, CleanupStack, ContainerdClient, containerdRuntime, CrikitKeys, deadline, destroyTask, encodeSandboxMetadata,
   encodeSandboxStatus, ImageService, initialSandboxStatus, InvalidArgumentError, jsonAny, Logger, NetworkNamespaces,
   JoinableAttempts, PathsConfig, PodNetwork, RuntimeEventBus, runtimeHandler, RuntimesConfig, sandboxName, sandboxPaths,
-  isNotFound, sandboxRecordOf, SandboxStore, Snapshotter, throwIfAborted, writeExtension,
+  isNotFound, sandboxRecordOf, SandboxStore, Snapshotter, throwIfAborted, UndoRetries, writeExtension,
   type ImageRecord, type SandboxId, type SandboxMetadata, type SandboxRecord,
 } from '@crikit/core';
 import { readOwnOomScoreAdj } from '@crikit/oci';
@@ -62,6 +62,7 @@ export class SandboxRunner {
     @inject(Snapshotter) private readonly snapshotter: string,
     @inject(Logger) private readonly log: Logger,
     @inject(SandboxInspection) private readonly inspection: SandboxInspection,
+    @inject(UndoRetries) @optional() private readonly undoRetries?: UndoRetries,
   ) {}
 
   /**
@@ -180,7 +181,9 @@ export class SandboxRunner {
       this.bus.emit('sandbox:started', record);
       return id;
     } catch (err) {
-      await cleanup.run(AbortSignal.timeout(rollbackMs));
+      // What containerd was not there to undo (task, snapshot, container) is tried again once it is back.
+      const failed = await cleanup.run(AbortSignal.timeout(rollbackMs));
+      this.undoRetries?.defer(`sandbox ${id}`, failed);
       throw err;
     }
   }

@@ -1,6 +1,8 @@
 import type { Logger } from '../logger.js';
 
-type Step = { readonly what: string; readonly undo: (signal: AbortSignal) => unknown };
+/** One undo step: what it undoes, and how. */
+export type UndoStep = { readonly what: string; readonly undo: (signal: AbortSignal) => unknown };
+type Step = UndoStep;
 
 /**
  * Undo steps of a multi-step operation, run in reverse order when the operation fails.
@@ -20,17 +22,23 @@ export class CleanupStack {
     this.steps = [];
   }
 
-  /** Runs every step, last first, then forgets them. Never throws. */
-  async run(signal: AbortSignal): Promise<void> {
+  /**
+   * Runs every step, last first, then forgets them. Never throws; resolves with the steps that
+   * failed, in the order they ran, for the caller to run again later (see UndoRetries).
+   */
+  async run(signal: AbortSignal): Promise<UndoStep[]> {
     const steps = this.steps.reverse();
     this.steps = [];
+    const failed: UndoStep[] = [];
     for (const step of steps) {
       try {
         await step.undo(signal);
         this.log.debug({ step: step.what }, 'rolled back');
       } catch (err) {
         this.log.warn({ step: step.what, err }, 'rollback step failed');
+        failed.push(step);
       }
     }
+    return failed;
   }
 }
