@@ -51,7 +51,8 @@ export async function lifecycleFixture(dirs: { rootDir: string; stateDir: string
   const logs = new FakeLogWriter();
   const bus = new RuntimeEventBus(silentLogger);
   const exits = new ContainerExits(containerd, store, new ContainerdEventMonitor(containerd, silentLogger), logs, io, bus, silentLogger);
-  const lifecycle = new ContainerLifecycle(store, sandboxStoreWith([pod]), containerd, io, logs, exits, new AttachHub(containerd), bus, 'overlayfs', silentLogger);
+  const sandboxes = sandboxStoreWith([pod]);
+  const lifecycle = new ContainerLifecycle(store, sandboxes, containerd, io, logs, exits, new AttachHub(containerd), bus, 'overlayfs', silentLogger);
   after(() => io.endAll());
-  return { lifecycle, store, containerd, tasks, id, io };
+  return { lifecycle, store, containerd, tasks, id, io, sandboxes, pod };
 }

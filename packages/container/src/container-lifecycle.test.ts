@@ -109,3 +109,28 @@ test('StopContainer with a timeout above 2^31-1 ms sends the stop signal and wai
   assert.deepEqual(f.containerd.requestsTo('tasks.kill').map(r => r.signal), [15]);
   assert.equal(f.store.get(f.id).status.exitCode, 143);
 });
+
+test('StartContainer racing RemovePodSandbox fails FAILED_PRECONDITION naming the pod, not with runc\'s error', async () => {
+  const f = await setup(10);
+  const hold = gate();
+  f.held.create = hold.wait.then(() => { throw new Error('OCI runtime create failed: runc create failed: unable to join namespace: no such process'); });
+  const starting = f.lifecycle.start(f.id, signal());
+  await new Promise(resolve => setTimeout(resolve, 20));
+  const end = f.sandboxes.beginOperation(f.pod.metadata.id, 'removing');
+  hold.open();
+  const err = await starting.then(() => undefined, (e: Error) => e);
+  end();
+  assert.ok(err && isFailedPrecondition(err), `FAILED_PRECONDITION, got ${err?.name}: ${err?.message}`);
+  assert.match(err.message, new RegExp(`pod ${f.pod.metadata.config.metadata!.namespace}/${f.pod.metadata.config.metadata!.name}`));
+  assert.match(err.message, /removing meanwhile: OCI runtime create failed/);
+  assert.equal(f.store.get(f.id).status.reason, 'StartError');
+});
+
+test('StartContainer while the pod is being stopped fails FAILED_PRECONDITION at once, without a task Create', async () => {
+  const f = await setup(11);
+  const end = f.sandboxes.beginOperation(f.pod.metadata.id, 'stopping');
+  await assert.rejects(f.lifecycle.start(f.id, signal()), (err: Error) => isFailedPrecondition(err) && /is stopping/.test(err.message));
+  end();
+  assert.equal(f.containerd.requestsTo('tasks.create').length, 0);
+  assert.equal(f.store.get(f.id).status.state, 'created');
+});

@@ -2,7 +2,7 @@ import { inject, injectable } from 'inversify';
 import {
   nowNs, timestampNs, ContainerdClient, ContainerLogWriter, ContainerStore, deadline, deleteTask, destroyTask, FailedPreconditionError,
   getTask, ignoreNotFound, isLive, killTask, Logger, RuntimeEventBus, SandboxStore, Signals, Snapshotter, waitTask,
-  type ContainerId, type ContainerRecord,
+  type ContainerId, type ContainerRecord, type SandboxId,
 } from '@crikit/core';
 import { AttachHub } from './attach-hub.js';
 import { ContainerExits } from './container-exits.js';
@@ -32,11 +32,17 @@ export class ContainerLifecycle {
     if (record.status.state !== 'created') throw new FailedPreconditionError(`${what}: it is ${record.status.state}, not created`);
     const sandbox = this.sandboxes.get(record.metadata.sandboxId);
     if (sandbox.status.state !== 'ready') throw new FailedPreconditionError(`${what}: its sandbox ${sandbox.metadata.id} is not ready`);
+    const podBusy = podWentAway(this.sandboxes, sandbox.metadata.id, what);
+    if (podBusy) throw podBusy;
     // Taken before the first await: a concurrent Start or Remove of this container fails here,
     // before it could touch (or, on its failure path, undo) anything this call makes.
     const end = this.store.beginOperation(id, 'starting');
     try {
       await this.startTask(record, signal);
+    } catch (err) {
+      // A StopPodSandbox or RemovePodSandbox that ran meanwhile took the pod's namespaces away: runc's
+      // error would not say so.
+      throw podWentAway(this.sandboxes, sandbox.metadata.id, what, err) ?? err;
     } finally {
       end();
     }
@@ -154,3 +160,17 @@ export class ContainerLifecycle {
   }
 }
 
+/**
+ * A FAILED_PRECONDITION naming the pod when sandbox `id` is gone, not ready, or being stopped or
+ * removed (`cause` is the error that made the caller ask); undefined while it is ready and idle.
+ */
+function podWentAway(sandboxes: SandboxStore, id: SandboxId, what: string, cause?: unknown): FailedPreconditionError | undefined {
+  const sandbox = sandboxes.find(id);
+  const busy = sandbox && sandboxes.operation(id);
+  if (sandbox && sandbox.status.state === 'ready' && !busy) return undefined;
+  const meta = sandbox?.metadata.config.metadata;
+  const pod = meta ? `pod ${meta.namespace}/${meta.name} (sandbox ${id})` : `sandbox ${id}`;
+  const now = !sandbox ? 'was removed' : busy ? `is ${busy}` : 'was stopped';
+  const why = cause === undefined ? '' : `: ${(cause as Error).message}`;
+  return new FailedPreconditionError(`${what}: its ${pod} ${now}${cause === undefined ? '' : ' meanwhile'}${why}`, { cause });
+}
