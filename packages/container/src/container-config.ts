@@ -10,6 +10,8 @@ export const containerConfigSchema = z.strictObject({
     .describe('ExecSync keeps at most this many bytes of each of stdout and stderr (containerd\'s limit)'),
   deviceOwnershipFromSecurityContext: z.boolean().default(false)
     .describe('give devices the uid/gid of run_as_user/run_as_group (containerd\'s device_ownership_from_security_context)'),
+  cdiSpecDirs: z.array(z.string().startsWith('/', 'must be an absolute path')).default(['/etc/cdi', '/var/run/cdi'])
+    .describe('directories of CDI specs (*.json, *.yaml) for CDI_devices and cdi.k8s.io/ annotations, a later one winning over an earlier one; read at each CreateContainer that asks for a CDI device (containerd\'s cdi_spec_dirs)'),
 });
 export type ContainerConfig = z.infer<typeof containerConfigSchema>;
 export const ContainerConfig = Symbol('ContainerConfig');

@@ -17,6 +17,8 @@ import { prepareHostDevices, StatHostDevices } from './host-devices.js';
 import { prepareHostMounts } from './host-mounts.js';
 import { readRootfsUserDb } from './rootfs-user-db.js';
 import { buildContainerSpec } from './spec/build-container-spec.js';
+import { applyCdiEdits } from './cdi/apply-cdi-edits.js';
+import { CdiRegistry } from './cdi/cdi-registry.js';
 import { containerSeccompProfilePath } from './spec/container-security.js';
 
 const rollbackMs = 60_000;
@@ -59,6 +61,7 @@ export class ContainerCreator {
     @inject(Logger) private readonly log: Logger,
     @inject(RuntimeFeatures) private readonly features: RuntimeFeatures,
     @inject(ContainerInspection) private readonly inspection: ContainerInspection,
+    @inject(CdiRegistry) private readonly cdi: CdiRegistry,
   ) {}
 
   /**
@@ -92,6 +95,8 @@ export class ContainerCreator {
     const { name: handlerName, handler } = runtimeHandler(this.runtimes, sandbox.metadata.runtimeHandler, what);
     const rro = (await this.features.report(signal)).handlers.find(h => h.name === handlerName)?.features.recursiveReadOnlyMounts ?? false;
     await prepareHostMounts(config.mounts, what);
+    // CDI devices are resolved (and an unknown one refused) before anything is made.
+    const cdiEdits = await this.cdi.resolveFor(config, signal);
 
     const id = randomBytes(32).toString('hex') as ContainerId;
     const name = containerName(config.metadata, pod);
@@ -102,7 +107,7 @@ export class ContainerCreator {
       cleanup.push('release name', () => this.store.releaseName(id));
       const annotationPatterns = { pod: handler.podAnnotations, container: handler.containerAnnotations };
       const make = async (userDb: UserDb): Promise<{ record: ContainerRecord; specJson: string }> => {
-        const spec = await this.spec(id, config, image, sandbox, userDb, { rro, annotationPatterns });
+        const spec = applyCdiEdits(await this.spec(id, config, image, sandbox, userDb, { rro, annotationPatterns }), cdiEdits);
         const metadata: ContainerMetadata = {
           version: 1, id, name, sandboxId: sandbox.metadata.id, config,
           imageRef: image.status.repoDigests[0] ?? image.metadata.id,

@@ -1,6 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { ContainerManager, ContainerStreams, RuntimeFeatures, Startable } from '@crikit/core';
 import { AttachHub } from './attach-hub.js';
+import { CdiRegistry } from './cdi/cdi-registry.js';
 import { ContainerCreator } from './container-create.js';
 import { ContainerExec } from './container-exec.js';
 import { ContainerExits } from './container-exits.js';
@@ -24,6 +25,7 @@ export const containerModule = new ContainerModule(options => {
   options.bind(Startable).toService(ProbedRuntimeFeatures);
   options.bind(ContainerIo).toSelf().inSingletonScope();
   options.bind(Startable).toService(ContainerIo);
+  options.bind(CdiRegistry).toSelf().inSingletonScope();
   options.bind(ContainerCreator).toSelf().inSingletonScope();
   options.bind(ContainerExits).toSelf().inSingletonScope();
   options.bind(Startable).toService(ContainerExits);

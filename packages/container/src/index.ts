@@ -1,5 +1,6 @@
 export * from './spec/index.js';
 export * from './container-config.js';
+export * from './cdi/index.js';
 export * from './host-facts.js';
 export * from './host-facts-provider.js';
 export * from './host-devices.js';

@@ -11,6 +11,7 @@ export interface OciSpec {
   hostname?: string;
   mounts?: OciMount[];
   annotations?: Record<string, string>;
+  hooks?: OciHooks;
   linux?: OciLinux;
 }
 
@@ -54,6 +55,25 @@ export interface OciRlimit {
   type: string;
   hard: number;
   soft: number;
+}
+
+/** One hook: a host program the runtime runs at a point of the container's life, given its state on stdin. */
+export interface OciHook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  /** Seconds before the runtime gives up on it. */
+  timeout?: number;
+}
+
+/** `hooks`, by the point they run at (config.md#posix-platform-hooks); `prestart` is deprecated for `createRuntime`. */
+export interface OciHooks {
+  prestart?: OciHook[];
+  createRuntime?: OciHook[];
+  createContainer?: OciHook[];
+  startContainer?: OciHook[];
+  poststart?: OciHook[];
+  poststop?: OciHook[];
 }
 
 /** `root`: the rootfs, relative to the bundle (containerd mounts it at `<bundle>/rootfs`). */
