@@ -6,11 +6,19 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { cri } from '@crikit/api';
+import { spawnHelperMarker } from '@crikit/core';
 import { crikitdMain, startCrikitd, tempRuntimeDirs, type RunningCrikitd } from '../support/crikitd.js';
 
+/** The children of `pid` but its spawn helper (which runs programs for it and is restarted on its own). */
 function children(pid: number): number[] {
-  const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout;
-  return out.split('\n').map(s => Number(s.trim())).filter(n => n > 0);
+  const out = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter(l => !l.includes(spawnHelperMarker)).map(s => Number(s.trim().split(' ')[0])).filter(n => n > 0);
+}
+/** The pid of the spawn helper of `pid`, if it runs one. */
+function spawnHelperOf(pid: number): number | undefined {
+  const out = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout;
+  const line = out.split('\n').find(l => l.includes(spawnHelperMarker));
+  return line === undefined ? undefined : Number(line.trim().split(' ')[0]);
 }
 const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
@@ -89,6 +97,9 @@ test('SIGTERM stops containerd and removes the socket', async () => {
     const d = await startCrikitd(dirs.config, dirs.dir);
     const kids = children(d.proc.pid!);
     assert.ok(kids.length >= 1, 'managed containerd runs as a child');
+    const helper = spawnHelperOf(d.proc.pid!);
+    assert.ok(helper, 'the spawn helper runs as a child');
+    kids.push(helper);
     assert.equal(await d.stop(), 0);
     assert.equal(fs.existsSync(d.socket), false, 'socket removed');
     for (const pid of kids) assert.equal(alive(pid), false, `child ${pid} still alive`);

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { snapshots } from '@crikit/api';
 import { ManagedContainerd } from '@crikit/containerd';
-import { ContainerdClient, PathsConfig, Snapshotter } from '@crikit/core';
+import { ContainerdClient, PathsConfig, Snapshotter, SpawnHelper, spawnHelperMarker } from '@crikit/core';
 import type { CriRuntime } from '@crikit/server';
-import { LeakChecker, type ContainerdItems } from '@crikit/testkit';
+import { childrenOf, LeakChecker, type ContainerdItems } from '@crikit/testkit';
 import { containerdPeek } from './containerd-peek.js';
 import type { RunningCrikitd } from './crikitd.js';
 
@@ -54,7 +54,9 @@ async function observeInProcessWith(checker: LeakChecker, runtime: CriRuntime): 
   const c = runtime.container;
   checker.observeContainerd(await containerdItems(c.get<ContainerdClient>(ContainerdClient), c.get<string>(Snapshotter)));
   const containerd = c.isBound(ManagedContainerd) ? c.get(ManagedContainerd).pid : undefined;
-  await checker.observeRuntime(process.pid, containerd === undefined ? [] : [containerd]);
+  // The runtime's spawn helper is its own, as its containerd is; it ends when the runtime stops.
+  const helper = c.isBound(SpawnHelper) ? c.get(SpawnHelper).pid : undefined;
+  await checker.observeRuntime(process.pid, [containerd, helper].filter((pid): pid is number => pid !== undefined));
 }
 
 /**
@@ -78,5 +80,7 @@ async function observeDaemonWith(checker: LeakChecker, dir: string, pid: number)
     peek.close();
   }
   const containerd = Number(fs.readFileSync(path.join(stateDir, 'containerd.pid'), 'utf8'));
-  await checker.observeRuntime(pid, [containerd]);
+  // crikitd's spawn helper, known by the first line of its program.
+  const helpers = (await childrenOf(pid)).filter(c => c.includes(spawnHelperMarker)).map(c => Number(c.split(' ')[0]));
+  await checker.observeRuntime(pid, [containerd, ...helpers]);
 }

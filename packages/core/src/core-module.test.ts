@@ -12,6 +12,8 @@ import { Logger, silentLogger } from './logger.js';
 import { ContainerStore } from './stores/container-store.js';
 import { ImageStore } from './stores/image-store.js';
 import { SandboxStore } from './stores/sandbox-store.js';
+import { ProcessRunner } from './contracts/process-runner.js';
+import { SpawnHelper } from './util/spawn-helper.js';
 
 describe('coreModule', () => {
   it('binds the event bus and the three stores as singletons', () => {
@@ -27,5 +29,7 @@ describe('coreModule', () => {
     }
     assert.ok(container.getAll(Startable).some(s => s instanceof ContainerdEventMonitor), 'the monitor starts with the runtime');
     assert.ok(container.getAll(Startable).some(s => s instanceof UndoRetries), 'so do the undo retries');
+    assert.ok(container.get(ProcessRunner) instanceof SpawnHelper, 'programs run through the spawn helper');
+    assert.ok(container.getAll(Startable).includes(container.get(SpawnHelper)), 'the spawn helper starts and stops with the runtime');
   });
 });

@@ -63,3 +63,7 @@ export * from './containerd/undo-retries.js';
 export * from './util/deadline.js';
 export * from './util/backoff.js';
 export * from './util/time.js';
+export * from './contracts/process-runner.js';
+export * from './util/direct-process-runner.js';
+export * from './util/spawn-helper.js';
+export { spawnHelperMarker } from './util/spawn-helper-program.js';

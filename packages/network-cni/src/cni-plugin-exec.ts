@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { inject, injectable, optional } from 'inversify';
-import { abortError, DeadlineExceededError, FailedPreconditionError, Logger, RuntimeObserver, UnavailableError } from '@crikit/core';
+import { DirectProcessRunner, FailedPreconditionError, Logger, ProcessRunner, RuntimeObserver, UnavailableError } from '@crikit/core';
 import { CniErrorCode, CniPluginError, describeCniFailure, type CniCommand, type CniPluginFailure } from './cni-plugin-error.js';
 import { NetworkCniConfig } from './network-cni-config.js';
 
@@ -30,7 +29,8 @@ const maxOutputBytes = 4 << 20;
  * Runs CNI plugin binaries the way libcni's invoke package does: finds the binary in `binDirs`
  * (first hit), passes the CNI_* variables on top of crikit's own environment, writes the config to
  * stdin and reads a result or a CNI error object from stdout. A plugin that outlives
- * `pluginTimeoutMs` or the caller's signal is killed.
+ * `pluginTimeoutMs` or the caller's signal is killed, with what it started (its own process group).
+ * The plugins run through the ProcessRunner (crikitd's spawn helper), directly when none is bound.
  */
 @injectable()
 export class CniPluginExec {
@@ -38,6 +38,7 @@ export class CniPluginExec {
     @inject(NetworkCniConfig) private readonly config: NetworkCniConfig,
     @inject(Logger) private readonly log: Logger,
     @inject(RuntimeObserver) @optional() private readonly observer?: RuntimeObserver,
+    @inject(ProcessRunner) @optional() private readonly runner: ProcessRunner = new DirectProcessRunner(),
   ) {}
 
   /**
@@ -72,8 +73,7 @@ export class CniPluginExec {
   async exec(req: CniPluginRequest, signal: AbortSignal): Promise<unknown> {
     const type = String(req.config.type ?? '');
     const bin = await this.find(type, req.doing);
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+    const env: Record<string, string> = {
       CNI_COMMAND: req.command,
       CNI_PATH: this.config.binDirs.join(':'),
     };
@@ -82,11 +82,14 @@ export class CniPluginExec {
     if (req.ifName !== undefined) env.CNI_IFNAME = req.ifName;
     if (req.args !== undefined) env.CNI_ARGS = req.args;
     const started = Date.now();
-    const out = await this.spawn(bin, env, JSON.stringify(req.config), { type, command: req.command, doing: req.doing }, signal)
-      .catch(err => { this.observe(type, req.command, started, 'error'); throw err; });
+    const out = await this.runner.run({
+      file: bin, env, stdin: JSON.stringify(req.config), timeoutMs: this.config.pluginTimeoutMs, maxOutputBytes, ownGroup: true,
+      doing: `${req.doing}: plugin "${type}" ${req.command}`,
+    }, signal).catch(err => { this.observe(type, req.command, started, 'error'); throw err; });
     this.observe(type, req.command, started, out.code === 0 ? 'ok' : 'error');
     this.log.debug({ plugin: type, command: req.command, containerId: req.containerId, exitCode: out.code, ms: Date.now() - started }, 'cni plugin ran');
     const failure = (f: Omit<CniPluginFailure, 'plugin' | 'command'>): CniPluginFailure => ({ plugin: type, command: req.command, ...f });
+    if (out.outputExceeded) throw new CniPluginError(req.doing, failure({ code: 0, msg: `printed more than ${maxOutputBytes} bytes`, details: '' }));
     if (out.code !== 0) {
       const parsed = parseErrorObject(out.stdout);
       const f = failure(parsed ?? { code: 0, msg: out.stderr.trim() || `exit status ${out.code ?? out.signal}`, details: '' });
@@ -112,61 +115,6 @@ export class CniPluginExec {
     } catch (err) {
       this.log.warn({ plugin: type, err }, 'runtime observer threw');
     }
-  }
-
-  private spawn(
-    bin: string, env: NodeJS.ProcessEnv, stdin: string, what: { type: string; command: CniCommand; doing: string }, signal: AbortSignal,
-  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-    const doing = `${what.doing}: plugin "${what.type}" ${what.command}`;
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(abortError(signal, doing));
-      // Its own process group, so a kill also reaches what the plugin started (iptables, sleep in a script).
-      const child = spawn(bin, [], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      let bytes = 0;
-      let killedFor: Error | undefined;
-      const kill = (why: Error): void => {
-        killedFor ??= why;
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL'); // the group is gone already; make sure of the plugin itself
-        }
-      };
-      const timer = setTimeout(() => kill(new DeadlineExceededError(`${doing}: no answer within ${this.config.pluginTimeoutMs}ms, killed`)), this.config.pluginTimeoutMs);
-      const onAbort = (): void => kill(abortError(signal, doing));
-      signal.addEventListener('abort', onAbort, { once: true });
-      const collect = (into: Buffer[]) => (chunk: Buffer): void => {
-        bytes += chunk.length;
-        if (bytes > maxOutputBytes) kill(new CniPluginError(what.doing, { plugin: what.type, command: what.command, code: 0, msg: `printed more than ${maxOutputBytes} bytes`, details: '' }));
-        else into.push(chunk);
-      };
-      child.stdout.on('data', collect(stdout));
-      child.stderr.on('data', collect(stderr));
-      // A plugin may exit without reading stdin; the resulting EPIPE is not the failure to report.
-      child.stdin.on('error', () => {});
-      child.stdin.end(stdin);
-      const finish = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-      };
-      child.on('error', err => {
-        finish();
-        reject(new UnavailableError(`${doing}: cannot run ${bin}: ${err.message}`, { cause: err }));
-      });
-      // Once killed, do not wait for the pipes: a grandchild outside the group could hold them open.
-      child.on('exit', () => {
-        if (!killedFor) return;
-        finish();
-        reject(killedFor);
-      });
-      child.on('close', (code, sig) => {
-        finish();
-        if (killedFor) return reject(killedFor);
-        resolve({ code, signal: sig, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
-      });
-    });
   }
 }
 

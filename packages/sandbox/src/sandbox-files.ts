@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import { promisify } from 'node:util';
 import type { cri } from '@crikit/api';
-import { UnavailableError, type SandboxPaths } from '@crikit/core';
+import { DirectProcessRunner, UnavailableError, type ProcessRunner, type SandboxPaths } from '@crikit/core';
 
-const run = promisify(execFile);
+const direct = new DirectProcessRunner();
+const mountTimeoutMs = 30_000;
 
 // What containerd's CRI writes as a pod's /etc/hosts when the pod has its own network.
 const podHosts = `127.0.0.1\tlocalhost
@@ -39,21 +38,25 @@ export function resolvConf(dns: cri.DNSConfig | undefined): string | undefined {
 }
 
 /**
- * Mounts the pod's /dev/shm: a tmpfs of `sizeBytes` at `paths.shm`.
+ * Mounts the pod's /dev/shm: a tmpfs of `sizeBytes` at `paths.shm`, with `mount` run by `runner`
+ * (crikitd's spawn helper; from this process when not given).
  * @throws UnavailableError when mount fails
  */
-export async function mountShm(paths: SandboxPaths, sizeBytes: number): Promise<void> {
+export async function mountShm(paths: SandboxPaths, sizeBytes: number, runner: ProcessRunner = direct): Promise<void> {
   await fs.mkdir(paths.shm, { recursive: true, mode: 0o700 });
-  try {
-    await run('mount', ['-t', 'tmpfs', '-o', `nosuid,nodev,noexec,mode=1777,size=${sizeBytes}`, 'shm', paths.shm]);
-  } catch (err) {
-    throw new UnavailableError(`mount shm at ${paths.shm}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
-  }
+  const doing = `mount shm at ${paths.shm}`;
+  const out = await runner.run({
+    file: 'mount', args: ['-t', 'tmpfs', '-o', `nosuid,nodev,noexec,mode=1777,size=${sizeBytes}`, 'shm', paths.shm], timeoutMs: mountTimeoutMs, doing,
+  }, AbortSignal.timeout(mountTimeoutMs * 2));
+  if (out.code !== 0) throw new UnavailableError(`${doing}: ${out.stderr.trim() || `exit status ${out.code ?? out.signal}`}`);
 }
 
-/** Unmounts the shm (if mounted) and removes the sandbox's state dir. Idempotent. */
-export async function removeSandboxState(paths: SandboxPaths): Promise<void> {
-  if (await isMountPoint(paths.shm)) await run('umount', ['--lazy', paths.shm]).catch(() => undefined);
+/** Unmounts the shm (if mounted; `umount` run by `runner`) and removes the sandbox's state dir. Idempotent. */
+export async function removeSandboxState(paths: SandboxPaths, runner: ProcessRunner = direct): Promise<void> {
+  if (await isMountPoint(paths.shm)) {
+    await runner.run({ file: 'umount', args: ['--lazy', paths.shm], timeoutMs: mountTimeoutMs, doing: `unmount shm at ${paths.shm}` }, AbortSignal.timeout(mountTimeoutMs * 2))
+      .catch(() => undefined);
+  }
   await fs.rm(paths.stateDir, { recursive: true, force: true });
 }
 

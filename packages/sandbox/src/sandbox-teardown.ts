@@ -1,7 +1,7 @@
 import { inject, injectable, optional } from 'inversify';
 import {
   ContainerdClient, ContainerManager, ContainerStore, CrikitKeys, destroyTask, encodeSandboxStatus, ignoreNotFound,
-  Logger, NetworkNamespaces, PathsConfig, PodNetwork, settleAll, RuntimeEventBus, sandboxPaths, SandboxStore, Snapshotter,
+  Logger, NetworkNamespaces, PathsConfig, PodNetwork, ProcessRunner, settleAll, RuntimeEventBus, sandboxPaths, SandboxStore, Snapshotter,
   writeExtension, type SandboxId, type SandboxRecord,
 } from '@crikit/core';
 import { removeSandboxFiles, removeSandboxState } from './sandbox-files.js';
@@ -32,6 +32,8 @@ export class SandboxTeardown {
     @inject(Logger) private readonly log: Logger,
     // Containers land in another package; until it is bound, a sandbox has none to stop.
     @inject(ContainerManager) @optional() private readonly containerManager: ContainerManager | undefined,
+    // Runs `umount` of the shm (crikitd's spawn helper); from this process when not bound.
+    @inject(ProcessRunner) @optional() private readonly runner?: ProcessRunner,
   ) {}
 
   /**
@@ -62,7 +64,7 @@ export class SandboxTeardown {
     // The pause task and CNI DEL are independent (the netns stays pinned until both are done), so
     // they run at once; containerd's CRI runs them one after the other.
     await settleAll([
-      destroyTask(this.containerd, id, signal).then(() => removeSandboxState(sandboxPaths(this.paths, id))),
+      destroyTask(this.containerd, id, signal).then(() => removeSandboxState(sandboxPaths(this.paths, id), this.runner)),
       // CNI DEL runs even when the netns is gone: host-local must release the IP either way.
       netnsPath ? this.network.detach(podRefOf(id, record.metadata.config, netnsPath), signal) : undefined,
     ]);
