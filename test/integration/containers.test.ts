@@ -64,6 +64,9 @@ describe('a running container', () => {
     assert.equal((await exec(id, ['/bin/sh', '-c', 'echo oops >&2; exit 3'])).exitCode, 3);
     assert.equal((await exec(id, ['/bin/sh', '-c', 'echo oops >&2; exit 3'])).stderr.toString(), 'oops\n');
     await assert.rejects(exec(id, ['/bin/sleep', '30'], 1), (e: { code: number }) => e.code === status.DEADLINE_EXCEEDED);
+    // A command the container does not have is the caller's mistake, named as such (runc's text kept).
+    await assert.rejects(exec(id, ['/nonexistent']), (e: { code: number; details: string }) =>
+      e.code === status.NOT_FOUND && /cmd\[0\] "\/nonexistent" not found in the container .*no such file or directory/.test(e.details));
     const listed = await c.runtime.listContainers({ filter: { podSandboxId: pod, labelSelector: { container: 'logger' } } });
     assert.deepEqual(listed.containers.map(x => x.id), [id]);
   });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { RuntimeEventBus, silentLogger } from '@crikit/core';
+import { InternalError, RuntimeEventBus, silentLogger } from '@crikit/core';
 import { toSpecAny } from '@crikit/oci';
 import { containerRecord, containerStoreWith, FakeContainerd } from '@crikit/core/testing';
 import { containerConfigSchema } from './container-config.js';
@@ -99,4 +99,17 @@ test('fitExecSyncReply gives what one stream leaves unused to the other', () => 
   assert.deepEqual(Object.values(fitExecSyncReply(b(2), b(20), 10)).map(x => x.length), [2, 8]);
   assert.deepEqual(Object.values(fitExecSyncReply(b(20), b(1), 10)).map(x => x.length), [9, 1]);
   assert.deepEqual(Object.values(fitExecSyncReply(b(20), b(20), 10)).map(x => x.length), [5, 5]);
+});
+
+test('ExecSync of a command the container lacks is NOT_FOUND naming cmd[0], and its process is still deleted', async () => {
+  const f = await setup(4, async () => undefined);
+  const runc = 'OCI runtime exec failed: exec failed: unable to start container process: exec: "/nope": stat /nope: no such file or directory: unknown';
+  f.containerd.handle('tasks.start', () => { throw new InternalError(`containerd tasks.start: ${runc}`); });
+  await assert.rejects(withinSeconds(f.exec.execSync(f.id, ['/nope'], 0, AbortSignal.timeout(30_000)), 20),
+    (e: Error & { kind?: string }) => e.kind === 'not-found' && e.message.includes('cmd[0] "/nope" not found in the container') && e.message.includes(runc));
+  assert.equal(f.containerd.requestsTo('tasks.deleteProcess').length, 1);
+  f.containerd.handle('tasks.start', () => { throw new InternalError('containerd tasks.start: OCI runtime exec failed: exec failed: unable to start container process: exec: "/etc": permission denied: unknown'); });
+  await assert.rejects(f.exec.execSync(f.id, ['/etc'], 0, AbortSignal.timeout(30_000)), (e: Error & { kind?: string }) => e.kind === 'permission-denied');
+  f.containerd.handle('tasks.start', () => { throw new InternalError('containerd tasks.start: shim disconnected'); });
+  await assert.rejects(f.exec.execSync(f.id, ['/bin/true'], 0, AbortSignal.timeout(30_000)), (e: Error & { kind?: string }) => e.kind === 'internal');
 });

@@ -8,7 +8,7 @@ import {
 import { ContainerConfig } from './container-config.js';
 import { ContainerInspection } from './container-inspection.js';
 import { ContainerIo } from './container-io.js';
-import { execProcessAny, execTarget } from './exec-process.js';
+import { execProcessAny, execStartError, execTarget } from './exec-process.js';
 /**
  * How long ExecSync keeps reading output after the process exited. A child it left in the
  * background can hold the output FIFOs open forever; after this, what was read is the answer.
@@ -46,7 +46,7 @@ export class ContainerExec {
       // CRI: a timeout of 0 means none.
       const limit = deadline(signal, timeoutSeconds > 0 ? timeoutSeconds * 1000 : 2 ** 31 - 1);
       const waiting = this.containerd.tasks.wait(call, { signal: limit.signal });
-      await this.containerd.tasks.start(call, { signal });
+      await this.containerd.tasks.start(call, { signal }).catch(err => { throw execStartError(err, what, cmd); });
       let exit;
       try {
         exit = await waiting;

@@ -8,7 +8,7 @@ import {
 import { AttachHub } from './attach-hub.js';
 import { ContainerInspection } from './container-inspection.js';
 import { ContainerIo } from './container-io.js';
-import { execProcessAny, execTarget } from './exec-process.js';
+import { execProcessAny, execStartError, execTarget } from './exec-process.js';
 
 /** After an exec exits, how long its output may take to drain before the FIFOs are closed anyway. */
 const drainTimeoutMs = 5_000;
@@ -52,7 +52,7 @@ export class ContainerdContainerStreams implements ContainerStreams {
       await this.containerd.tasks.exec({ ...call, stdin: pio.paths.stdin, stdout: pio.paths.stdout, stderr: pio.paths.stderr, terminal: io.tty, spec }, { signal });
       const waiting = this.containerd.tasks.wait(call, { signal: waitAbort.signal });
       waiting.catch(() => undefined);
-      await this.containerd.tasks.start(call, { signal });
+      await this.containerd.tasks.start(call, { signal }).catch(err => { throw execStartError(err, what, cmd); });
       started = true;
       if (signal.aborted) kill();
       if (io.stdin && pio.input) this.copyIn(io.stdin, pio.input, id, execId);

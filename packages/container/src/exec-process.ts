@@ -1,7 +1,7 @@
 import { Any } from '@crikit/api';
 import {
-  FailedPreconditionError, InvalidArgumentError, type ContainerdClient, type ContainerId, type ContainerRecord,
-  type ContainerStore,
+  CriError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, type ContainerdClient,
+  type ContainerId, type ContainerRecord, type ContainerStore,
 } from '@crikit/core';
 import { fromSpecAny } from '@crikit/oci';
 import type { ContainerInspection } from './container-inspection.js';
@@ -40,4 +40,18 @@ export async function execProcessAny(
     : fromSpecAny((await containerd.containers.get({ id }, { signal })).container!.spec!);
   const process = { ...spec.process!, args: [...cmd], terminal };
   return Any.fromPartial({ typeUrl: processTypeUrl, value: Buffer.from(JSON.stringify(process)) });
+}
+
+/**
+ * A failed start of an exec process, named for what the caller sent: runc's "no such file or directory"
+ * or "executable file not found" for `cmd[0]` is NOT_FOUND, its "permission denied" PERMISSION_DENIED
+ * (containerd passes runc's text through as UNKNOWN). Anything else is returned unchanged.
+ */
+export function execStartError(err: unknown, what: string, cmd: readonly string[]): unknown {
+  if (!(err instanceof CriError) || err.kind !== 'internal') return err;
+  const text = err.message;
+  if (!/exec failed|unable to start container process/.test(text)) return err;
+  if (/no such file or directory|executable file not found/.test(text)) return new NotFoundError(`${what}: cmd[0] ${JSON.stringify(cmd[0])} not found in the container (${text})`, { cause: err });
+  if (/permission denied/.test(text)) return new PermissionDeniedError(`${what}: cmd[0] ${JSON.stringify(cmd[0])} cannot be executed (${text})`, { cause: err });
+  return err;
 }
