@@ -108,6 +108,11 @@ export class ContainerExits implements Startable {
     return record;
   }
 
+  /** Resolves once no exit of container `id` is being recorded (at once when none is). Never rejects. */
+  async settled(id: ContainerId): Promise<void> {
+    await this.recording.get(id)?.catch(() => undefined);
+  }
+
   /**
    * Whether this recorder deleted the exited task of container `id`; answers true once, as RemoveContainer
    * asks: a removal that fails after it and is retried deletes again (a missing task is no error).

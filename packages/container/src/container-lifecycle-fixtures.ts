@@ -54,5 +54,5 @@ export async function lifecycleFixture(dirs: { rootDir: string; stateDir: string
   const sandboxes = sandboxStoreWith([pod]);
   const lifecycle = new ContainerLifecycle(store, sandboxes, containerd, io, logs, exits, new AttachHub(containerd), bus, 'overlayfs', silentLogger);
   after(() => io.endAll());
-  return { lifecycle, store, containerd, tasks, id, io, sandboxes, pod };
+  return { lifecycle, store, containerd, tasks, id, io, sandboxes, pod, exits, bus };
 }

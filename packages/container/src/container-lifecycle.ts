@@ -141,6 +141,9 @@ export class ContainerLifecycle {
   private async removeAll(record: ContainerRecord, signal: AbortSignal): Promise<void> {
     const id = record.metadata.id;
     if (record.status.state === 'running') await this.stop(id, 0, signal);
+    // An exit being recorded (the status already says exited) finishes first: its task Delete and its
+    // STOPPED event come before the removal's own, never beside or after them.
+    await this.exits.settled(id);
     // Once its exit is recorded the task is gone already: no second Delete (containerd's CRI makes none).
     // A task still running though the record is not (a StartContainer cut short by a crikitd kill or a
     // containerd restart left it) cannot be deleted: it is killed first.

@@ -61,3 +61,28 @@ test('RemoveContainer of an exit recorded before a restart of crikit still delet
   assert.equal(f.tasks.has(f.id), false);
   assert.equal(f.store.find(f.id), undefined);
 });
+
+test('RemoveContainer while an exit is being recorded waits for it: one task Delete, STOPPED before DELETED', async () => {
+  const f = await setup(4);
+  await f.lifecycle.start(f.id, signal());
+  const events: string[] = [];
+  f.bus.events.on('container:exited', () => events.push('exited')).on('container:removed', () => events.push('removed'));
+  let release!: () => void;
+  const held = new Promise<void>(resolve => { release = resolve; });
+  f.containerd.handle('tasks.delete', async req => {
+    await held;
+    if (!f.tasks.delete(req.containerId)) throw new NotFoundError(`task ${req.containerId}`);
+    return {};
+  });
+  f.tasks.set(f.id, { pid: 4242, status: 3 });
+  // The exit event arrives; the recorder marks the container exited and is deleting its task.
+  const recorded = f.exits.record(f.id, 0, 1n);
+  while (f.store.get(f.id).status.state !== 'exited') await new Promise(r => setImmediate(r));
+  const removed = f.lifecycle.remove(f.id, signal());
+  await new Promise(r => setTimeout(r, 20));
+  release();
+  await Promise.all([recorded, removed]);
+  assert.equal(f.containerd.requestsTo('tasks.delete').length, 1, 'the recorder deleted the task; the removal did not delete it again');
+  assert.deepEqual(events, ['exited', 'removed']);
+  assert.equal(f.store.find(f.id), undefined);
+});
