@@ -1,6 +1,6 @@
 // Status through the CRI socket reports each configured runtime handler with the features the real
 // runc and crun binaries of this machine declare (`<binary> features`), as far as crikit implements them
-// (recursive read-only mounts: yes; user namespaces: not yet).
+// (recursive read-only mounts and user namespaces: both, where the binary and kernel allow).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -48,8 +48,6 @@ test('Status lists every handler, the default again under \'\', with what the bi
   const res = await c.runtime.status({ verbose: true });
   assert.deepEqual(res.runtimeHandlers.map(h => h.name), ['crun', 'runc', '']);
   assert.deepEqual(res.runtimeHandlers.find(h => h.name === '')?.features, res.runtimeHandlers.find(h => h.name === 'runc')?.features);
-  // crikit's spec builder has no user namespaces yet: never advertised.
-  for (const h of res.runtimeHandlers) assert.equal(h.features?.userNamespaces, false, h.name);
   assert.equal(res.features?.supplementalGroupsPolicy, true);
 
   const details = JSON.parse(res.info.runtimeFeatures!) as { kernel: { release: string }; handlers: Record<string, HandlerDetails> };
@@ -73,11 +71,18 @@ test('Status lists every handler, the default again under \'\', with what the bi
     });
     assert.equal(got.detected.recursiveReadOnlyMounts, got.runtime!.recursiveReadOnlyMounts && kernelRro);
   }
-  // rro is implemented: reported exactly where detected.
+  // rro and user namespaces are implemented: reported exactly where detected.
   for (const name of ['runc', 'crun']) {
     assert.equal(res.runtimeHandlers.find(h => h.name === name)?.features?.recursiveReadOnlyMounts, details.handlers[name]!.detected.recursiveReadOnlyMounts, name);
+    assert.equal(res.runtimeHandlers.find(h => h.name === name)?.features?.userNamespaces, details.handlers[name]!.detected.userNamespaces, name);
+    const own = ownFeatures(name);
+    // A user namespace needs the binary's `user` namespace and the kernel's consent (not idmapped mounts: a rootfs is remapped without).
+    if (own) assert.equal(details.handlers[name]!.detected.userNamespaces, own.linux?.namespaces?.includes('user') ?? false, name);
   }
   // This machine's runc (1.1.5) declares rro and the kernel (6.x) has mount_setattr; crun 1.8.1 declares nothing.
   assert.equal(details.handlers.runc!.detected.recursiveReadOnlyMounts, true);
   assert.equal(details.handlers.crun!.detected.recursiveReadOnlyMounts, false);
+  // runc 1.1.5 declares the user namespace; crun 1.8.1, without a features subcommand, nothing.
+  assert.equal(res.runtimeHandlers.find(h => h.name === 'runc')?.features?.userNamespaces, true);
+  assert.equal(res.runtimeHandlers.find(h => h.name === 'crun')?.features?.userNamespaces, false);
 });

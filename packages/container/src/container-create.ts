@@ -4,7 +4,7 @@ import { cri } from '@crikit/api';
 import {
   nowNs, CleanupStack, containerName, deadline, JoinableAttempts, containerdRuntime, ContainerdClient, ContainerStore,
   containerRecordOf, CrikitKeys, encodeContainerMetadata, encodeContainerStatus, FailedPreconditionError, ImageLookup,
-  initialContainerStatus, InvalidArgumentError, jsonAny, Logger, PathsConfig, RuntimeEventBus, RuntimeFeatures, runtimeHandler,
+  initialContainerStatus, InvalidArgumentError, jsonAny, Logger, PathsConfig, RemappedSnapshots, RuntimeEventBus, RuntimeFeatures, runtimeHandler,
   RuntimesConfig, sandboxPaths, SandboxStore, Snapshotter, CgroupConfig, withLease, type ContainerCreateRequest,
   type ContainerId, type ContainerMetadata, type ContainerRecord, type ImageRecord, type SandboxRecord,
 } from '@crikit/core';
@@ -20,6 +20,7 @@ import { buildContainerSpec } from './spec/build-container-spec.js';
 import { applyCdiEdits } from './cdi/apply-cdi-edits.js';
 import { CdiRegistry } from './cdi/cdi-registry.js';
 import { containerSeccompProfilePath } from './spec/container-security.js';
+import { containerUserNamespace, usernsSupportOf, type UsernsSupport } from './spec/container-userns.js';
 
 const rollbackMs = 60_000;
 /** How long reading an image's /etc/passwd and /etc/group (mount, read, unmount) may take. */
@@ -61,6 +62,7 @@ export class ContainerCreator {
     @inject(Logger) private readonly log: Logger,
     @inject(RuntimeFeatures) private readonly features: RuntimeFeatures,
     @inject(ContainerInspection) private readonly inspection: ContainerInspection,
+    @inject(RemappedSnapshots) private readonly remapped: RemappedSnapshots,
     @inject(CdiRegistry) private readonly cdi: CdiRegistry,
   ) {}
 
@@ -94,6 +96,8 @@ export class ContainerCreator {
     const image = this.images.get(config.image.image);
     const { name: handlerName, handler } = runtimeHandler(this.runtimes, sandbox.metadata.runtimeHandler, what);
     const rro = (await this.features.report(signal)).handlers.find(h => h.name === handlerName)?.features.recursiveReadOnlyMounts ?? false;
+    // Refused before anything is made. A container runs in its pod's user namespace, if any.
+    const userns = containerUserNamespace(config, sandbox.metadata.config, await this.usernsSupport(handlerName, signal));
     await prepareHostMounts(config.mounts, what);
     // CDI devices are resolved (and an unknown one refused) before anything is made.
     const cdiEdits = await this.cdi.resolveFor(config, signal);
@@ -136,7 +140,10 @@ export class ContainerCreator {
         return { record: containerRecordOf(metadata, status), specJson: Buffer.from(specAny.value).toString('utf8') };
       };
       const prepare = async (lease?: string): Promise<Parameters<typeof readRootfsUserDb>[0]> => {
-        const { mounts } = await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: image.metadata.chainId }, { signal, lease });
+        // In a user namespace on runc 1.1 the rootfs files must be owned by the namespace's ids: a remapped copy.
+        const { mounts } = userns
+          ? { mounts: await this.remapped.prepare({ key: id, parent: image.metadata.chainId, userns, lease }, signal) }
+          : await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: image.metadata.chainId }, { signal, lease });
         cleanup.push('remove snapshot', s => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: s }));
         return mounts;
       };
@@ -193,8 +200,19 @@ export class ContainerCreator {
         swapControllerAvailable: facts.swapControllerAvailable, hugetlbControllerAvailable: facts.hugetlbControllerAvailable,
         nodeHostname: facts.hostname, deviceOwnershipFromSecurityContext: this.config.deviceOwnershipFromSecurityContext,
         hostCapabilities: facts.boundingCapabilities, containerdNamespace: this.containerd.namespace,
+        userns: await this.usernsSupport(runtimeHandler(this.runtimes, sandbox.metadata.runtimeHandler, 'container spec').name),
       },
     });
+  }
+
+  /** What Status says the handler can do for user namespaces; probed once, so this is quick. */
+  private async usernsSupport(handlerName: string, signal?: AbortSignal): Promise<UsernsSupport> {
+    const limit = deadline(signal ? [signal] : [], 30_000);
+    try {
+      return usernsSupportOf((await this.features.report(limit.signal)).handlers.find(h => h.name === handlerName));
+    } finally {
+      limit.dispose();
+    }
   }
 
   private userDb(image: ImageRecord, mounts: Parameters<typeof readRootfsUserDb>[0]): Promise<UserDb> {

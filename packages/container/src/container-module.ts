@@ -1,5 +1,5 @@
 import { ContainerModule } from 'inversify';
-import { ContainerManager, ContainerStreams, RuntimeFeatures, Startable } from '@crikit/core';
+import { ContainerManager, ContainerStreams, RemappedSnapshots, RuntimeFeatures, Startable } from '@crikit/core';
 import { AttachHub } from './attach-hub.js';
 import { CdiRegistry } from './cdi/cdi-registry.js';
 import { ContainerCreator } from './container-create.js';
@@ -12,6 +12,7 @@ import { ContainerRecovery } from './container-recovery.js';
 import { ContainerdContainerManager } from './containerd-container-manager.js';
 import { ContainerdContainerStreams } from './containerd-container-streams.js';
 import { HostFactsProvider } from './host-facts-provider.js';
+import { ContainerdRemappedSnapshots } from './remapped-snapshots.js';
 import { FeatureSources, HostFeatureSources } from './runtime-features/feature-sources.js';
 import { ProbedRuntimeFeatures } from './runtime-features/probed-runtime-features.js';
 
@@ -39,5 +40,8 @@ export const containerModule = new ContainerModule(options => {
   options.bind(ContainerManager).toService(ContainerdContainerManager);
   options.bind(AttachHub).toSelf().inSingletonScope();
   options.bind(ContainerdContainerStreams).toSelf().inSingletonScope();
+  options.bind(ContainerdRemappedSnapshots).toSelf().inSingletonScope();
+  options.bind(RemappedSnapshots).toService(ContainerdRemappedSnapshots);
+  options.bind(Startable).toService(ContainerdRemappedSnapshots);
   options.bind(ContainerStreams).toService(ContainerdContainerStreams);
 });

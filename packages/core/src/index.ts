@@ -63,6 +63,8 @@ export * from './containerd/undo-retries.js';
 export * from './util/deadline.js';
 export * from './util/backoff.js';
 export * from './util/time.js';
+export * from './model/pod-user-namespace.js';
+export * from './contracts/remapped-snapshots.js';
 export * from './contracts/process-runner.js';
 export * from './util/direct-process-runner.js';
 export * from './util/spawn-helper.js';

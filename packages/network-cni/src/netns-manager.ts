@@ -28,17 +28,27 @@ export class PinnedNetnsManager implements NetworkNamespaces {
   }
 
   async create(name: string, signal: AbortSignal): Promise<string> {
+    return this.pinWith(name, 'create', file => ['unshare', [`--net=${file}`, 'true']], signal);
+  }
+
+  async pin(name: string, source: string, signal: AbortSignal): Promise<string> {
+    // A bind mount of /proc/<pid>/ns/net keeps the namespace after its process exits, as unshare's does.
+    return this.pinWith(name, 'pin', file => ['mount', ['--bind', source, file]], signal);
+  }
+
+  private async pinWith(name: string, verb: string, command: (file: string) => [string, string[]], signal: AbortSignal): Promise<string> {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) || name.length > 200) {
-      throw new InvalidArgumentError(`create netns "${name}": not a valid file name`);
+      throw new InvalidArgumentError(`${verb} netns "${name}": not a valid file name`);
     }
     const file = path.join(this.dir, name);
-    const doing = `create netns ${file}`;
+    const doing = `${verb} netns ${file}`;
     await this.ensureDir(signal, doing);
     if (await this.exists(file)) throw new AlreadyExistsError(`${doing}: a namespace is already pinned there`);
     try {
-      // A file left by a crash between the write and unshare pins nothing: it is simply reused.
+      // A file left by a crash between the write and the mount pins nothing: it is simply reused.
       await fs.writeFile(file, '', { mode: 0o444 });
-      await run('unshare', [`--net=${file}`, 'true'], signal, doing);
+      const [tool, args] = command(file);
+      await run(tool, args, signal, doing);
     } catch (err) {
       await fs.rm(file, { force: true }).catch(() => {});
       throw err;

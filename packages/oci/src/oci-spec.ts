@@ -88,6 +88,9 @@ export interface OciMount {
   type?: string;
   source?: string;
   options?: string[];
+  /** runtime-spec 1.1 idmapped mount: uids of the file system as the container's user namespace sees them. */
+  uidMappings?: OciIdMapping[];
+  gidMappings?: OciIdMapping[];
 }
 
 /** The kinds of namespace a Linux container can be given (`linux.namespaces[].type`). */

@@ -1,7 +1,8 @@
 import type { Any, cri } from '@crikit/api';
-import { type ImageRecord, type SandboxId, type SandboxPaths } from '@crikit/core';
+import { type ImageRecord, type PodUserNamespace, type SandboxId, type SandboxPaths } from '@crikit/core';
 import { loadLocalhostSeccompProfile, localhostProfilePath, profileChoice, toSpecAny } from '@crikit/oci';
 import { buildSandboxSpec } from './sandbox-spec.js';
+import { enterPodUserNamespace, NETNS_MADE_BY_PAUSE } from './sandbox-userns.js';
 
 /** Node-wide settings the pause spec needs. */
 export interface PauseSpecSettings {
@@ -15,7 +16,8 @@ export interface PauseSpecSettings {
 
 /**
  * The OCI spec of a sandbox's pause container, packed for containerd. Reads the Localhost seccomp
- * profile when the pod asks for one; the rest is core's pure `buildSandboxSpec`.
+ * profile when the pod asks for one; the rest is core's pure `buildSandboxSpec`, then the pod's user
+ * namespace if it has one.
  * @throws InvalidArgumentError for a bad profile or user
  */
 export async function pauseSpec(input: {
@@ -23,6 +25,8 @@ export async function pauseSpec(input: {
   files: SandboxPaths; netnsPath: string | undefined; settings: PauseSpecSettings;
   /** The runtime handler's allow-list of pod annotations for the spec. */
   podAnnotationPatterns: readonly string[];
+  /** The pod's user namespace: the pause makes it, and its netns inside it (sandbox-userns.ts). */
+  userns?: PodUserNamespace | undefined;
 }): Promise<Any> {
   const sc = input.config.linux?.securityContext;
   const choice = profileChoice(sc?.seccomp, sc?.seccompProfilePath ?? '');
@@ -32,7 +36,7 @@ export async function pauseSpec(input: {
     id: input.id,
     config: input.config,
     image: { name: input.imageName, config: input.image.metadata.spec },
-    netnsPath: input.netnsPath,
+    netnsPath: input.userns ? NETNS_MADE_BY_PAUSE : input.netnsPath,
     shmPath: input.files.shm,
     // The pause image runs as a numeric user; a user name would need its /etc/passwd, which it has not.
     userDb: { passwd: undefined, group: undefined },
@@ -43,5 +47,6 @@ export async function pauseSpec(input: {
       unprivilegedPorts: s.unprivilegedPorts, unprivilegedIcmp: s.unprivilegedIcmp, containerdNamespace: s.containerdNamespace,
     },
   });
+  if (input.userns) enterPodUserNamespace(spec, input.userns);
   return toSpecAny(spec);
 }

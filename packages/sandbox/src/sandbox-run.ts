@@ -6,7 +6,7 @@ import {
   encodeSandboxStatus, ImageService, initialSandboxStatus, InvalidArgumentError, jsonAny, Logger, NetworkNamespaces,
   JoinableAttempts, PathsConfig, PodNetwork, RuntimeEventBus, runtimeHandler, RuntimesConfig, sandboxName, sandboxPaths,
   isNotFound, sandboxRecordOf, SandboxStore, Snapshotter, throwIfAborted, UndoRetries, writeExtension,
-  type ImageRecord, type SandboxId, type SandboxMetadata, type SandboxRecord,
+  sandboxUserNamespace, type ImageRecord, type PodUserNamespace, type SandboxId, type SandboxMetadata, type SandboxRecord,
 } from '@crikit/core';
 import { readOwnOomScoreAdj } from '@crikit/oci';
 import { checkSysctls, namesInterface } from './sysctl-policy.js';
@@ -15,6 +15,7 @@ import { SandboxInspection } from './sandbox-inspection.js';
 import { mountShm, removeSandboxFiles, removeSandboxState, writeSandboxFiles } from './sandbox-files.js';
 import { pauseSpec, type PauseSpecSettings } from './pause-spec.js';
 import { podRefOf } from './pod-ref.js';
+import { SandboxUserNamespaces, type PodHostSharing } from './sandbox-userns.js';
 
 /** How long an undo step of a failed RunPodSandbox may take. */
 const rollbackMs = 60_000;
@@ -63,6 +64,7 @@ export class SandboxRunner {
     @inject(Logger) private readonly log: Logger,
     @inject(SandboxInspection) private readonly inspection: SandboxInspection,
     @inject(UndoRetries) @optional() private readonly undoRetries?: UndoRetries,
+    @inject(SandboxUserNamespaces) @optional() private readonly userns?: SandboxUserNamespaces,
   ) {}
 
   /**
@@ -95,6 +97,7 @@ export class SandboxRunner {
     const hostNetwork = ns?.network === cri.NamespaceMode.NODE;
     const hostIpc = ns?.ipc === cri.NamespaceMode.NODE;
     const sysctls = checkSysctls(config.linux?.sysctls ?? {}, { hostNetwork, hostIpc, what });
+    const userns = await this.podUserNamespace(config, request.runtimeHandler, { hostNetwork, hostIpc, hostPid: ns?.pid === cri.NamespaceMode.NODE, sysctls }, signal);
 
     const id = randomBytes(32).toString('hex') as SandboxId;
     const log = this.log.child({ sandbox: id, pod: `${meta.namespace}/${meta.name}` });
@@ -106,7 +109,8 @@ export class SandboxRunner {
 
       const pause = await this.pauseImage(signal);
       let netnsPath: string | undefined;
-      if (!hostNetwork) {
+      // A pod in a user namespace gets its netns from its pause, pinned once the task exists.
+      if (!hostNetwork && !userns) {
         netnsPath = await this.netns.create(id, signal);
         const created = netnsPath;
         cleanup.push('remove netns', s => this.netns.remove(created, s));
@@ -115,13 +119,14 @@ export class SandboxRunner {
       await writeSandboxFiles(files, config, hostNetwork);
       cleanup.push('remove shm', () => removeSandboxState(files));
       if (!hostIpc) await mountShm(files, this.config.shmSizeBytes);
+      if (userns) await this.userns?.exposeFiles(files);
 
-      const metadata: SandboxMetadata = {
+      let metadata: SandboxMetadata = {
         version: 1, id, name: sandboxName(meta), config, runtimeHandler: request.runtimeHandler, netnsPath,
         createdAt: nowNs(),
       };
       const specConfig = config.linux ? { ...config, linux: { ...config.linux, sysctls } } : config;
-      const spec = await pauseSpec({ id, config: specConfig, image: pause, imageName: this.config.sandboxImage, files, netnsPath, settings: await this.specSettings(), podAnnotationPatterns: handler.podAnnotations });
+      const spec = await pauseSpec({ id, config: specConfig, image: pause, imageName: this.config.sandboxImage, files, netnsPath, settings: await this.specSettings(), podAnnotationPatterns: handler.podAnnotations, userns });
       const ready = { ...initialSandboxStatus, state: 'ready' as const };
       const attach = async (s: AbortSignal): Promise<readonly string[]> => {
         if (!netnsPath) return [];
@@ -152,16 +157,29 @@ export class SandboxRunner {
         }, { signal });
         throwIfAborted(s, 'prepare pause rootfs');
         cleanup.push('remove snapshot', u => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: u }).catch(gone));
-        const { mounts } = await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: pause.metadata.chainId }, { signal });
+        const { mounts } = userns && this.userns
+          ? { mounts: await this.userns.prepareRootfs(id, pause.metadata.chainId, userns, signal) }
+          : await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: pause.metadata.chainId }, { signal });
         throwIfAborted(s, 'create pause task');
         cleanup.push('destroy task', u => destroyTask(this.containerd, id, u));
-        await this.containerd.tasks.create({ containerId: id, rootfs: mounts }, { signal });
+        const task = await this.containerd.tasks.create({ containerId: id, rootfs: mounts }, { signal });
+        if (userns && this.userns) {
+          const pinned = await this.userns.pinNetns(id, task.pid, signal);
+          cleanup.push('remove netns', u => this.netns.remove(pinned, u));
+          netnsPath = pinned;
+          // Kept before CNI runs, so that a crikitd restart finds the netns with the pod.
+          metadata = { ...metadata, netnsPath };
+          await writeExtension(this.containerd, id, CrikitKeys.sandboxMetadata, encodeSandboxMetadata(metadata), signal);
+        }
       };
       // CNI ADD and the pause container's creation need only the pinned netns, so they overlap
       // (containerd's CRI runs them one after the other). A sysctl of an interface CNI makes can
       // be set by runc only once that interface exists: then they run in turn.
       let ips: readonly string[];
-      if (namesInterface(sysctls)) {
+      if (userns) {
+        await createPause(signal);
+        ips = await attach(signal);
+      } else if (namesInterface(sysctls)) {
         ips = await attach(signal);
         await createPause(signal);
       } else {
@@ -186,6 +204,13 @@ export class SandboxRunner {
       this.undoRetries?.defer(`sandbox ${id}`, failed);
       throw err;
     }
+  }
+
+  /** The pod's user namespace, checked (see SandboxUserNamespaces.check); none asked, none needed. */
+  private async podUserNamespace(config: cri.PodSandboxConfig, handler: string, sharing: PodHostSharing, signal: AbortSignal): Promise<PodUserNamespace | undefined> {
+    if (this.userns) return this.userns.check(config, handler, sharing, signal);
+    if (sandboxUserNamespace(config)) throw new InvalidArgumentError('run pod sandbox: user namespaces are not available in this runtime');
+    return undefined;
   }
 
   private settings: PauseSpecSettings | undefined;

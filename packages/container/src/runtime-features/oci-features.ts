@@ -58,14 +58,21 @@ export function kernelAtLeast(release: string, major: number, minor: number): bo
 /**
  * What a handler can do as far as the runtime and kernel go (containerd 2.x's introspection):
  * recursive read-only mounts need `rro` and kernel ≥ 5.12; user namespaces need the `user`
- * namespace, idmapped mounts and a kernel that allows user namespaces. Without a features
- * document (`undefined`), nothing.
+ * namespace and a kernel that allows user namespaces. Idmapped mounts are not needed for them: a
+ * runtime without (runc 1.1) gets a remapped (chowned) rootfs, as containerd 1.7 gives it; a runtime
+ * with them can also honour CRI mounts carrying uid/gid mappings. Without a features document
+ * (`undefined`), nothing.
  */
 export function detectedHandlerFeatures(runtime: OciRuntimeFeatures | undefined, kernel: KernelFeatures): {
   recursiveReadOnlyMounts: boolean; userNamespaces: boolean;
 } {
   return {
     recursiveReadOnlyMounts: (runtime?.recursiveReadOnlyMounts ?? false) && kernel.recursiveReadOnlyMounts,
-    userNamespaces: (runtime?.userNamespace ?? false) && (runtime?.idmapMounts ?? false) && kernel.userNamespaces,
+    userNamespaces: (runtime?.userNamespace ?? false) && kernel.userNamespaces,
   };
+}
+
+/** Whether a handler's runtime can make idmapped bind mounts: it declares them and the kernel has user namespaces. */
+export function detectedIdmapMounts(runtime: OciRuntimeFeatures | undefined, kernel: KernelFeatures): boolean {
+  return (runtime?.idmapMounts ?? false) && (runtime?.userNamespace ?? false) && kernel.userNamespaces && kernel.recursiveReadOnlyMounts;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runtimesConfigSchema, silentLogger, type RuntimesConfig } from '@crikit/core';
 import type { FeatureSources } from './feature-sources.js';
-import { detectedHandlerFeatures, kernelAtLeast, parseOciFeatures, type KernelFeatures } from './oci-features.js';
+import { detectedHandlerFeatures, detectedIdmapMounts, kernelAtLeast, parseOciFeatures, type KernelFeatures } from './oci-features.js';
 import { IMPLEMENTED_FEATURES, ProbedRuntimeFeatures, reportedHandlerFeatures } from './probed-runtime-features.js';
 import { CRUN_1_8_1_FEATURES_STDERR, RUNC_1_1_5_FEATURES } from './recorded-features.js';
 
@@ -46,14 +46,21 @@ describe('parseOciFeatures on recorded outputs', () => {
 });
 
 describe('detected and reported features', () => {
-  it('rro needs kernel 5.12; user namespaces need the namespace, idmap and the kernel\'s consent', () => {
+  it('rro needs kernel 5.12; user namespaces need the namespace and the kernel\'s consent; idmapped mounts their declaration too', () => {
     assert.ok(kernelAtLeast('5.12.0', 5, 12) && kernelAtLeast('6.1.0-18-amd64', 5, 12) && !kernelAtLeast('5.10.0-28-amd64', 5, 12) && !kernelAtLeast('x', 5, 12));
     const runc = parseOciFeatures(RUNC_1_1_5_FEATURES);
-    assert.deepEqual(detectedHandlerFeatures(runc, KERNEL_6), { recursiveReadOnlyMounts: true, userNamespaces: false });
-    assert.deepEqual(detectedHandlerFeatures(runc, { ...KERNEL_6, release: '5.10.0', recursiveReadOnlyMounts: false }), { recursiveReadOnlyMounts: false, userNamespaces: false });
+    // runc 1.1 has no idmapped mounts: its pods get a remapped rootfs instead.
+    assert.deepEqual(detectedHandlerFeatures(runc, KERNEL_6), { recursiveReadOnlyMounts: true, userNamespaces: true });
+    assert.equal(detectedIdmapMounts(runc, KERNEL_6), false);
+    assert.deepEqual(detectedHandlerFeatures(runc, { ...KERNEL_6, release: '5.10.0', recursiveReadOnlyMounts: false }), { recursiveReadOnlyMounts: false, userNamespaces: true });
+    assert.deepEqual(detectedHandlerFeatures(runc, { ...KERNEL_6, userNamespaces: false }), { recursiveReadOnlyMounts: true, userNamespaces: false });
     const idmap = parseOciFeatures(IDMAP_FEATURES);
     assert.deepEqual(detectedHandlerFeatures(idmap, KERNEL_6), { recursiveReadOnlyMounts: true, userNamespaces: true });
     assert.deepEqual(detectedHandlerFeatures(idmap, { ...KERNEL_6, userNamespaces: false }), { recursiveReadOnlyMounts: true, userNamespaces: false });
+    assert.equal(detectedIdmapMounts(idmap, KERNEL_6), true);
+    assert.equal(detectedIdmapMounts(idmap, { ...KERNEL_6, userNamespaces: false }), false);
+    // mount_setattr(2), which idmapped mounts need, came with 5.12 as rro did.
+    assert.equal(detectedIdmapMounts(idmap, { ...KERNEL_6, release: '5.10.0', recursiveReadOnlyMounts: false }), false);
     assert.deepEqual(detectedHandlerFeatures(undefined, KERNEL_6), { recursiveReadOnlyMounts: false, userNamespaces: false });
   });
   it('reports a feature only where crikit implements it too', () => {
@@ -62,8 +69,8 @@ describe('detected and reported features', () => {
     assert.deepEqual(reportedHandlerFeatures(all, { ...IMPLEMENTED_FEATURES, recursiveReadOnlyMounts: false, userNamespaces: true }), { recursiveReadOnlyMounts: false, userNamespaces: true });
     assert.deepEqual(reportedHandlerFeatures({ recursiveReadOnlyMounts: false, userNamespaces: false }, { ...IMPLEMENTED_FEATURES, recursiveReadOnlyMounts: true, userNamespaces: true }),
       { recursiveReadOnlyMounts: false, userNamespaces: false });
-    // What crikit implements today: rro and the supplemental-groups policy, not user namespaces.
-    assert.deepEqual(reportedHandlerFeatures(all), { recursiveReadOnlyMounts: true, userNamespaces: false });
+    // What crikit implements today: rro, user namespaces and the supplemental-groups policy.
+    assert.deepEqual(reportedHandlerFeatures(all), { recursiveReadOnlyMounts: true, userNamespaces: true });
     assert.equal(IMPLEMENTED_FEATURES.supplementalGroupsPolicy, true);
   });
 });
@@ -78,16 +85,17 @@ describe('ProbedRuntimeFeatures', () => {
     const report = await features.report(signal);
     assert.deepEqual(report.handlers.map(h => h.name), ['crun', 'idmap', 'kata', 'runc', '']);
     const reported = Object.fromEntries(report.handlers.map(h => [h.name, h.features]));
-    assert.deepEqual(reported.runc, { recursiveReadOnlyMounts: true, userNamespaces: false });
+    assert.deepEqual(reported.runc, { recursiveReadOnlyMounts: true, userNamespaces: true });
     assert.deepEqual(reported[''], reported.runc);
-    // The idmap runtime could do user namespaces, but crikit does not implement them.
-    assert.deepEqual(reported.idmap, { recursiveReadOnlyMounts: true, userNamespaces: false });
+    assert.deepEqual(reported.idmap, { recursiveReadOnlyMounts: true, userNamespaces: true });
+    const idmapMounts = Object.fromEntries(report.handlers.map(h => [h.name, h.idmapMounts]));
+    assert.deepEqual(idmapMounts, { crun: false, idmap: true, kata: false, runc: false, '': false });
     assert.deepEqual(reported.crun, { recursiveReadOnlyMounts: false, userNamespaces: false });
     assert.deepEqual(reported.kata, { recursiveReadOnlyMounts: false, userNamespaces: false });
     assert.equal(report.supplementalGroupsPolicy, true);
     assert.equal(report.userNamespacesHostNetwork, false);
     const details = report.details.handlers as Record<string, { binary?: string; error?: string; detected: object; reported: object }>;
-    assert.deepEqual(details.runc!.detected, { recursiveReadOnlyMounts: true, userNamespaces: false });
+    assert.deepEqual(details.runc!.detected, { recursiveReadOnlyMounts: true, userNamespaces: true });
     assert.deepEqual(details.idmap!.detected, { recursiveReadOnlyMounts: true, userNamespaces: true });
     assert.deepEqual(details.crun!.detected, { recursiveReadOnlyMounts: false, userNamespaces: false });
     assert.match(details.crun!.error!, /crun features: .*unknown command features/);
@@ -100,7 +108,7 @@ describe('ProbedRuntimeFeatures', () => {
   it('reports no rro on a kernel older than 5.12, whatever the binary says', async () => {
     const old = { release: '5.10.0-28-amd64', recursiveReadOnlyMounts: false, userNamespaces: true };
     const features = new ProbedRuntimeFeatures(runtimes({ runc: {} }), new RecordedSources({ runc: RUNC_1_1_5_FEATURES }, old), silentLogger);
-    assert.deepEqual((await features.report(signal)).handlers[0]!.features, { recursiveReadOnlyMounts: false, userNamespaces: false });
+    assert.deepEqual((await features.report(signal)).handlers[0]!.features, { recursiveReadOnlyMounts: false, userNamespaces: true });
   });
   it('puts the empty name right after the default handler', async () => {
     const features = new ProbedRuntimeFeatures(runtimes({ runc: {}, crun: { binaryName: 'crun' } }, 'crun'), new RecordedSources({}), silentLogger);

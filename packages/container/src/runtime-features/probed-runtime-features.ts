@@ -4,7 +4,7 @@ import {
   type HandlerFeatures, type RuntimeFeatures, type RuntimeFeaturesReport, type RuntimeHandlerReport, type Startable,
 } from '@crikit/core';
 import { FeatureSources } from './feature-sources.js';
-import { detectedHandlerFeatures, parseOciFeatures, type KernelFeatures, type OciRuntimeFeatures } from './oci-features.js';
+import { detectedHandlerFeatures, detectedIdmapMounts, parseOciFeatures, type KernelFeatures, type OciRuntimeFeatures } from './oci-features.js';
 
 /**
  * What crikit itself implements end to end. Status reports a feature only where this is true AND the
@@ -13,8 +13,8 @@ import { detectedHandlerFeatures, parseOciFeatures, type KernelFeatures, type Oc
 export const IMPLEMENTED_FEATURES = Object.freeze({
   // The spec builder turns recursive_read_only into `rro` for handlers that have it (container-mounts.ts).
   recursiveReadOnlyMounts: true,
-  // TODO(crikit): the spec builder has no user-namespace support yet.
-  userNamespaces: false,
+  // Pods in a user namespace: the pause makes it, containers join it, rootfs remapped (sandbox-userns.ts, remapped-snapshots.ts).
+  userNamespaces: true,
   // containerUser honours Strict (only the requested groups) and Merge (plus the image's /etc/group).
   supplementalGroupsPolicy: true,
   userNamespacesHostNetwork: false,
@@ -43,6 +43,8 @@ interface HandlerProbe {
   readonly error?: string;
   readonly detected: HandlerFeatures;
   readonly reported: HandlerFeatures;
+  /** The runtime makes idmapped bind mounts (CRI mounts with uid/gid mappings), in a user namespace pod. */
+  readonly idmapMounts: boolean;
 }
 
 /**
@@ -86,10 +88,11 @@ export class ProbedRuntimeFeatures implements RuntimeFeatures, Startable {
     const probes = new Map(await Promise.all(names.map(async name => [name, await this.probe(name, kernel)] as const)));
     const handlers: RuntimeHandlerReport[] = [];
     for (const name of names) {
-      const features = probes.get(name)!.reported;
-      handlers.push({ name, features });
+      const { reported: features, idmapMounts } = probes.get(name)!;
+      const idmap = features.userNamespaces && idmapMounts;
+      handlers.push({ name, features, idmapMounts: idmap });
       // containerd 2.x: the default handler is listed once more, with the empty name pods use for it.
-      if (name === this.runtimes.defaultHandler) handlers.push({ name: '', features });
+      if (name === this.runtimes.defaultHandler) handlers.push({ name: '', features, idmapMounts: idmap });
     }
     return {
       handlers,
@@ -119,7 +122,8 @@ export class ProbedRuntimeFeatures implements RuntimeFeatures, Startable {
     }
     const detected = detectedHandlerFeatures(runtime, kernel);
     const reported = reportedHandlerFeatures(detected);
-    this.log.info({ handler: name, binary, detected, reported, error }, 'runtime handler features');
-    return { ...(binary ? { binary } : {}), ...(runtime ? { runtime } : {}), ...(error ? { error } : {}), detected, reported };
+    const idmapMounts = detectedIdmapMounts(runtime, kernel);
+    this.log.info({ handler: name, binary, detected, reported, idmapMounts, error }, 'runtime handler features');
+    return { ...(binary ? { binary } : {}), ...(runtime ? { runtime } : {}), ...(error ? { error } : {}), detected, reported, idmapMounts };
   }
 }

@@ -8,6 +8,7 @@ import { containerResources } from './container-resources.js';
 import { containerSecurity } from './container-security.js';
 import type { ContainerSpecInput } from './container-spec-input.js';
 import { containerUser } from './container-user.js';
+import { containerUserNamespace, joinPodUserNamespace } from './container-userns.js';
 
 /**
  * Builds the OCI runtime spec of a container in a pod, as containerd's CRI `containerSpec` does,
@@ -18,7 +19,7 @@ import { containerUser } from './container-user.js';
  * The parts, each in its own module: process (args, env, cwd, tty, oom_score_adj), user and groups,
  * mounts (defaults, the sandbox's files, CRI mounts), devices, namespaces (joining the pause's),
  * resources and cgroups path, security (capabilities, privileged, no_new_privs, read-only rootfs,
- * masked paths, seccomp, AppArmor), annotations.
+ * masked paths, seccomp, AppArmor), the pod's user namespace, annotations.
  * @throws InvalidArgumentError for a request the CRI forbids or that does not fit the image (no
  *   command, unknown user, privileged container in an unprivileged sandbox, bad device permissions…),
  *   FailedPreconditionError for what the node cannot do (rro, unified on cgroup v1, AppArmor on a
@@ -31,6 +32,7 @@ export function buildContainerSpec(input: ContainerSpecInput): OciSpec {
     sandboxConfig: sandbox.config, localhostSeccomp: input.localhostSeccomp, options,
   });
   const { privileged } = security;
+  const userns = containerUserNamespace(config, sandbox.config, options.userns ?? { userNamespaces: false, idmapMounts: false });
 
   const spec = defaultLinuxSpec({
     cgroupsPath: cgroupsPathFor(sandbox.config.linux?.cgroupParent ?? '', id, options.cgroupDriver, options.containerdNamespace),
@@ -69,6 +71,7 @@ export function buildContainerSpec(input: ContainerSpecInput): OciSpec {
     ...(mounts.rootfsPropagation ? { rootfsPropagation: mounts.rootfsPropagation } : {}),
   };
   spec.linux = linux;
+  if (userns) joinPodUserNamespace(spec, userns, sandbox);
   spec.annotations = containerAnnotations(config, {
     sandboxId: sandbox.id, sandboxConfig: sandbox.config, imageName: image.name,
     podAnnotationPatterns: input.annotationPatterns?.pod, containerAnnotationPatterns: input.annotationPatterns?.container,

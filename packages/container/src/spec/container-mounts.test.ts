@@ -23,11 +23,19 @@ describe('bindMount', () => {
     assert.throws(() => bindMount(mount({ recursiveReadOnly: true }), true), InvalidArgumentError);
     assert.throws(() => bindMount(mount({ readonly: true, recursiveReadOnly: true, propagation: P.PROPAGATION_HOST_TO_CONTAINER }), true), InvalidArgumentError);
   });
-  it('cleans the destination and refuses relative paths, idmapped and image mounts', () => {
+  it('cleans the destination and refuses relative paths and image mounts', () => {
     assert.equal(bindMount(mount({ containerPath: '/data/../var//x/' }), true).destination, '/var/x');
     assert.throws(() => bindMount(mount({ containerPath: 'data' }), true), InvalidArgumentError);
-    assert.throws(() => bindMount(mount({ uidMappings: [{ hostId: 1, containerId: 0, length: 1 }] }), true), UnimplementedError);
     assert.throws(() => bindMount(mount({ hostPath: '', image: cri.ImageSpec.fromPartial({ image: 'x' }) }), true), UnimplementedError);
+  });
+});
+
+describe('idmapped bind mounts', () => {
+  it('carry the mount\'s uid and gid mappings as runtime-spec 1.1 mappings', () => {
+    const m = bindMount(mount({ uidMappings: [{ containerId: 0, hostId: 1000, length: 10 }], gidMappings: [{ containerId: 0, hostId: 2000, length: 10 }] }), true);
+    assert.deepEqual(m.uidMappings, [{ containerID: 0, hostID: 1000, size: 10 }]);
+    assert.deepEqual(m.gidMappings, [{ containerID: 0, hostID: 2000, size: 10 }]);
+    assert.equal(bindMount(mount({}), true).uidMappings, undefined);
   });
 });
 

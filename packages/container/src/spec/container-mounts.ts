@@ -49,16 +49,13 @@ export function sandboxMounts(config: cri.ContainerConfig, context: MountContext
  * HOST_TO_CONTAINER → rslave, BIDIRECTIONAL → rshared), then `ro`, `rro` or `rw`.
  * @throws InvalidArgumentError on a relative path or an inconsistent recursive_read_only,
  *   FailedPreconditionError when rro is asked but the runtime cannot do it,
- *   UnimplementedError for idmapped and image mounts
+ *   UnimplementedError for image mounts
  */
 export function bindMount(mount: cri.Mount, supportsRecursiveReadOnly: boolean): OciMount {
   const { containerPath, hostPath } = mount;
   if (!posix.isAbsolute(containerPath)) throw new InvalidArgumentError(`mount container path "${containerPath}" is not absolute`);
   if (mount.image) throw new UnimplementedError(`image volume mount at "${containerPath}" is not supported`);
   if (hostPath === '') throw new InvalidArgumentError(`mount at "${containerPath}" has no host path`);
-  if (mount.uidMappings.length > 0 || mount.gidMappings.length > 0) {
-    throw new UnimplementedError(`idmapped mount at "${containerPath}" is not supported`);
-  }
   const options = ['rbind'];
   switch (mount.propagation) {
     case P.PROPAGATION_HOST_TO_CONTAINER: options.push('rslave'); break;
@@ -79,7 +76,11 @@ export function bindMount(mount: cri.Mount, supportsRecursiveReadOnly: boolean):
     // containerd: a read-only rootfs does not make the other mounts read-only.
     options.push(mount.readonly ? 'ro' : 'rw');
   }
-  return { destination: clean(containerPath), type: 'bind', source: hostPath, options };
+  // An idmapped mount (runtime-spec 1.1); `containerUserNamespace` has checked that the handler can do it.
+  const idmap = (ranges: readonly cri.IDMapping[]) => ranges.map(r => ({ containerID: r.containerId, hostID: r.hostId, size: r.length }));
+  const mappings = mount.uidMappings.length > 0 || mount.gidMappings.length > 0
+    ? { uidMappings: idmap(mount.uidMappings), gidMappings: idmap(mount.gidMappings) } : {};
+  return { destination: clean(containerPath), type: 'bind', source: hostPath, options, ...mappings };
 }
 
 /**

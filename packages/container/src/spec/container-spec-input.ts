@@ -1,6 +1,7 @@
 import type { cri } from '@crikit/api';
 import type { ContainerId, OciImageConfig, SandboxId } from '@crikit/core';
 import type { CgroupDriverName, OciRlimit, OciSeccomp, SeccompNodeArch, UserDb } from '@crikit/oci';
+import type { UsernsSupport } from './container-userns.js';
 
 /** What a container's spec needs to know about the sandbox it joins. */
 export interface PodSandboxContext {
@@ -85,6 +86,8 @@ export interface ContainerSpecOptions {
   /** For the cgroupfs default path without a cgroup parent; `k8s.io` by default. */
   readonly containerdNamespace?: string | undefined;
   readonly arch?: SeccompNodeArch | undefined;
+  /** What the pod's handler can do for user namespaces and idmapped mounts; nothing by default. */
+  readonly userns?: UsernsSupport | undefined;
 }
 
 /** Everything `buildContainerSpec` reads. All I/O (stat, file reads) is done by the caller beforehand. */

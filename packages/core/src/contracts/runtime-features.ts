@@ -10,6 +10,8 @@ export interface HandlerFeatures {
 export interface RuntimeHandlerReport {
   readonly name: string;
   readonly features: HandlerFeatures;
+  /** The handler's binary declares idmapped mounts (`linux.mountExtensions.idmap`): volumes may be idmapped. */
+  readonly idmapMounts?: boolean | undefined;
 }
 
 /** Everything Status says about what the runtime can do. */

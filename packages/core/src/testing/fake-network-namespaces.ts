@@ -22,6 +22,15 @@ export class FakeNetworkNamespaces implements NetworkNamespaces {
     return file;
   }
 
+  async pin(name: string, source: string, signal: AbortSignal): Promise<string> {
+    this.calls.push(`pin ${name} ${source}`);
+    throwIfAborted(signal, `pin netns ${name}`);
+    const file = `${this.dir}/${name}`;
+    if (this.pinned.has(file)) throw new AlreadyExistsError(`pin netns ${file}: a namespace is already pinned there`);
+    this.pinned.add(file);
+    return file;
+  }
+
   async remove(netnsPath: string, signal: AbortSignal): Promise<void> {
     this.calls.push(`remove ${netnsPath}`);
     throwIfAborted(signal, `remove netns ${netnsPath}`);

@@ -1,0 +1,216 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { inject, injectable } from 'inversify';
+import type { types } from '@crikit/api';
+import {
+  ContainerdClient, deadline, ignoreNotFound, isFailedPrecondition, isNotFound, KeyedSingleFlight, Logger, RuntimeEventBus,
+  Snapshotter, StartOrder, UnavailableError, withLease, type PodUserNamespace, type RemappedSnapshotRequest,
+  type RemappedSnapshots, type Startable,
+} from '@crikit/core';
+import { shiftOwnership } from './shift-ownership.js';
+
+const run = promisify(execFile);
+
+/** containerd's labels of a snapshot whose files are shifted for a user namespace (`snapshots.LabelSnapshotUIDMapping`). */
+export const UID_MAPPING_LABEL = 'containerd.io/snapshot/uidmapping';
+export const GID_MAPPING_LABEL = 'containerd.io/snapshot/gidmapping';
+/** Marks the committed remapped copies crikit makes, so that `removeUnused` finds them (and nothing else). */
+export const REMAPPED_LABEL = 'crikit.io/remapped-from';
+
+/** How long making one remapped copy (mount, copy, shift, commit) may take: large images take long. */
+const copyTimeoutMs = 10 * 60_000;
+/** How often a prepare retries when the copy it found was removed before it could use it. */
+const attempts = 3;
+
+/** containerd's `<ctr id>:<host id>:<length>` form of the mapping labels. */
+const mappingLabel = (r: { containerId: number; hostId: number; length: number }): string => `${r.containerId}:${r.hostId}:${r.length}`;
+
+/**
+ * The name of the committed remapped copy of image chain `parent` for `userns`: containerd's
+ * `<parent>-<host uid>-<host gid>` (the length does not change the files: every owner is shifted).
+ */
+export function remappedName(parent: string, userns: PodUserNamespace): string {
+  return `${parent}-${userns.uids.hostId}-${userns.gids.hostId}`;
+}
+
+/**
+ * RemappedSnapshots on containerd's snapshot service, as containerd 1.7's `WithUserNSRemappedSnapshot`
+ * does for runtimes without idmapped mounts: the copy is made on an empty active snapshot
+ * (`<name>-remap`) from a read-only view of the image (`cp -a`, so hard links, modes, times and
+ * xattrs stay), every owner shifted by the host offsets, then committed as `<name>`. containerd
+ * shifts through an overlay mount instead; a plain copy keeps hard links as links and shifts each
+ * inode exactly once. Everything is made under a lease, and a failure removes what it made.
+ * A copy goes once no rootfs is prepared on it: after each container or sandbox removal (and once
+ * at start-up, for copies a previous crikitd left), as containerd's GC would take it eventually.
+ */
+@injectable()
+export class ContainerdRemappedSnapshots implements RemappedSnapshots, Startable {
+  readonly startName = 'remapped snapshots';
+  readonly startOrder = StartOrder.services;
+  private readonly copies = new KeyedSingleFlight<string, void>();
+  /** False once a sweep found no copy left and no prepare began since: removals then cost no call. */
+  private maybeSome = true;
+  /** Counts prepares, so a sweep knows whether one began while it ran. */
+  private prepares = 0;
+
+  /** The sweep under way or queued; sweeps run one at a time. */
+  private sweeps: Promise<void> = Promise.resolve();
+  private sweepQueued = false;
+  private readonly onRemoved = (): void => { this.queueSweep(); };
+
+  constructor(
+    @inject(ContainerdClient) private readonly containerd: ContainerdClient,
+    @inject(Snapshotter) private readonly snapshotter: string,
+    @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  /** Sweeps after every container and sandbox removal, and once now. */
+  async start(): Promise<void> {
+    this.bus.events.on('container:removed', this.onRemoved);
+    this.bus.events.on('sandbox:removed', this.onRemoved);
+    this.queueSweep();
+  }
+
+  async stop(): Promise<void> {
+    this.bus.events.off('container:removed', this.onRemoved);
+    this.bus.events.off('sandbox:removed', this.onRemoved);
+    await this.sweeps;
+  }
+
+  /** Runs `removeUnused` after the current sweep; removals while one is queued share it. */
+  private queueSweep(): void {
+    if (this.sweepQueued) return;
+    this.sweepQueued = true;
+    this.sweeps = this.sweeps.then(() => {
+      this.sweepQueued = false;
+      return this.removeUnused(AbortSignal.timeout(60_000));
+    });
+  }
+
+  async prepare(request: RemappedSnapshotRequest, signal: AbortSignal): Promise<types.Mount[]> {
+    if (request.lease) return this.prepareUnder(request, request.lease, signal);
+    return withLease(this.containerd, 'remap', this.log, signal, lease => this.prepareUnder(request, lease, signal));
+  }
+
+  private async prepareUnder(request: RemappedSnapshotRequest, lease: string, signal: AbortSignal): Promise<types.Mount[]> {
+    const { key, parent, userns } = request;
+    this.maybeSome = true;
+    this.prepares++;
+    const name = remappedName(parent, userns);
+    const labels = { [UID_MAPPING_LABEL]: mappingLabel(userns.uids), [GID_MAPPING_LABEL]: mappingLabel(userns.gids) };
+    for (let attempt = 1; ; attempt++) {
+      await this.copies.do(name, () => this.ensureCopy(name, parent, userns, lease));
+      try {
+        const { mounts } = await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key, parent: name, labels }, { signal, lease });
+        return mounts;
+      } catch (err) {
+        // containerd 1.7 does the same: the copy went (removeUnused, GC) between the check and the prepare.
+        if (!isNotFound(err) || attempt >= attempts) throw err;
+        this.log.info({ snapshot: name, key }, 'remapped snapshot went before use; making it again');
+      }
+    }
+  }
+
+  /** Makes the committed copy `name` unless it exists. Shared by concurrent callers, so on its own deadline. */
+  private async ensureCopy(name: string, parent: string, userns: PodUserNamespace, lease: string): Promise<void> {
+    const present = await this.containerd.snapshots.stat({ snapshotter: this.snapshotter, key: name }).then(() => true, err => {
+      if (isNotFound(err)) return false;
+      throw err;
+    });
+    if (present) return;
+    const limit = deadline([], copyTimeoutMs);
+    const signal = limit.signal;
+    const work = `${name}-remap`;
+    const view = `${name}-view`;
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'crikit-remap-'));
+    const [source, target] = [path.join(dir, 'image'), path.join(dir, 'copy')];
+    const started = Date.now();
+    try {
+      const snapshots = this.containerd.snapshots;
+      const remove = (k: string) => ignoreNotFound(snapshots.remove({ snapshotter: this.snapshotter, key: k }, { signal: AbortSignal.timeout(30_000) }));
+      // Left by a crikitd that died mid-copy (its lease kept them for an hour).
+      await remove(view);
+      await remove(work);
+      try {
+        const image = await snapshots.view({ snapshotter: this.snapshotter, key: view, parent }, { signal, lease });
+        const copy = await snapshots.prepare({ snapshotter: this.snapshotter, key: work, parent: '' }, { signal, lease });
+        await fs.mkdir(source);
+        await fs.mkdir(target);
+        await mountAt(image.mounts, source, ['ro', 'nodev', 'nosuid'], signal);
+        try {
+          await mountAt(copy.mounts, target, [], signal);
+          try {
+            await copyTree(source, target, signal);
+            const shifted = await shiftOwnership(target, userns.uids.hostId, userns.gids.hostId, signal);
+            this.log.info({ snapshot: name, inodes: shifted.inodes, ms: Date.now() - started }, 'remapped image snapshot');
+          } finally {
+            await unmount(target);
+          }
+        } finally {
+          await unmount(source);
+        }
+        await snapshots.commit({ snapshotter: this.snapshotter, name, key: work, labels: { [REMAPPED_LABEL]: parent } }, { signal, lease });
+      } catch (err) {
+        await remove(work);
+        throw err;
+      } finally {
+        await remove(view);
+      }
+    } catch (err) {
+      if (isNotFound(err)) throw err;
+      throw new UnavailableError(`remap snapshot ${parent} for user namespace ${userns.uids.hostId}/${userns.gids.hostId}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      limit.dispose();
+      await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  async removeUnused(signal: AbortSignal): Promise<void> {
+    if (!this.maybeSome) return;
+    const prepares = this.prepares;
+    try {
+      const names: string[] = [];
+      for await (const page of this.containerd.snapshots.list({ snapshotter: this.snapshotter, filters: [`labels."${REMAPPED_LABEL}"`] }, { signal })) {
+        for (const info of page.info) names.push(info.name);
+      }
+      let left = 0;
+      for (const name of names) {
+        if (this.copies.size > 0) return; // a copy being made or used right now: the next call sweeps
+        // containerd refuses to remove a snapshot that has children: a copy in use stays.
+        await this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: name }, { signal }).then(
+          () => this.log.info({ snapshot: name }, 'removed unused remapped snapshot'),
+          err => { if (!isNotFound(err) && !isFailedPrecondition(err)) throw err; left++; });
+      }
+      if (left === 0 && this.prepares === prepares) this.maybeSome = false;
+    } catch (err) {
+      this.log.warn({ err }, 'remove unused remapped snapshots');
+    }
+  }
+}
+
+async function mountAt(mounts: readonly types.Mount[], target: string, extra: readonly string[], signal: AbortSignal): Promise<void> {
+  if (mounts.length !== 1) throw new UnavailableError(`expected one mount, got ${mounts.length}`);
+  const m = mounts[0]!;
+  const options = [...m.options.filter(o => !(extra.includes('ro') && o === 'rw')), ...extra];
+  const args = m.type === 'bind'
+    ? ['--bind', ...(options.length ? ['-o', options.join(',')] : []), m.source, target]
+    : ['-t', m.type, ...(options.length ? ['-o', options.join(',')] : []), m.source, target];
+  await run('mount', args, { signal }).catch(err => {
+    throw new UnavailableError(`mount ${args.join(' ')}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
+  });
+}
+
+async function unmount(target: string): Promise<void> {
+  await run('umount', [target]).catch(() => run('umount', ['--lazy', target])).catch(() => undefined);
+}
+
+/** `cp -a`: hard links, modes, owners, times, xattrs and special files as they are. */
+async function copyTree(source: string, target: string, signal: AbortSignal): Promise<void> {
+  await run('cp', ['-a', '--', `${source}/.`, `${target}/`], { signal, maxBuffer: 1 << 20 }).catch(err => {
+    throw new UnavailableError(`copy the image's files: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
+  });
+}
