@@ -68,6 +68,17 @@ describe('CdiRegistry', () => {
     });
   });
 
+  it('sees a spec file changed, added or removed since the last call', async () => {
+    const r = registry({ 'a.json': spec('v.com/c', { x: { env: ['V=1'] } }) });
+    const dir = path.join(root, `d${n - 1}`);
+    assert.deepEqual((await r.resolve(['v.com/c=x'], signal)).edits[0]!.env, ['V=1']);
+    fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify(spec('v.com/c', { x: { env: ['V=2'] } })));
+    fs.writeFileSync(path.join(dir, 'b.yaml'), JSON.stringify(spec('v.com/d', { y: {} })));
+    assert.deepEqual((await r.resolve(['v.com/c=x', 'v.com/d=y'], signal)).edits[0]!.env, ['V=2']);
+    fs.rmSync(path.join(dir, 'b.yaml'));
+    await assert.rejects(r.resolve(['v.com/d=y'], signal), NotFoundError);
+  });
+
   it('refuses a device node whose host path is missing or of another type', async () => {
     const r = registry({ 'a.json': spec('v.com/c', {
       gone: { deviceNodes: [{ path: '/dev/gone', hostPath: path.join(root, 'no-such-device') }] },

@@ -42,6 +42,13 @@ interface Catalog {
  */
 @injectable()
 export class CdiRegistry {
+  /**
+   * Parsed spec files (or why they failed) by path, with the identity of the file read (inode,
+   * size, ctime in ns): a file whose identity is unchanged is not read again. Only files seen in
+   * the last scan are kept.
+   */
+  private parsed = new Map<string, { readonly identity: string; readonly spec?: CdiSpec; readonly error?: string }>();
+
   constructor(
     @inject(ContainerConfig) private readonly config: ContainerConfig,
     @inject(Logger) private readonly log: Logger,
@@ -85,15 +92,20 @@ export class CdiRegistry {
   private async load(signal: AbortSignal): Promise<Catalog> {
     const catalog: Catalog = { devices: new Map(), conflicts: new Map(), errors: [] };
     const priorities = new Map<string, number>();
+    const parsed = new Map<string, { readonly identity: string; readonly spec?: CdiSpec; readonly error?: string }>();
     for (const [priority, dir] of this.config.cdiSpecDirs.entries()) {
       throwIfAborted(signal, 'read CDI specs');
       for (const file of await specFiles(dir)) {
-        let spec: CdiSpec;
-        try {
-          spec = await readSpec(file);
-        } catch (err) {
-          catalog.errors.push(`${file}: ${(err as Error).message}`);
-          this.log.warn({ file, err: (err as Error).message }, 'CDI spec skipped');
+        const identity = await fileIdentity(file);
+        let entry = this.parsed.get(file);
+        if (!entry || identity === '' || entry.identity !== identity) {
+          entry = await readSpec(file).then(spec => ({ identity, spec }), (err: Error) => ({ identity, error: err.message }));
+          if (entry.error !== undefined) this.log.warn({ file, err: entry.error }, 'CDI spec skipped');
+        }
+        parsed.set(file, entry);
+        const spec = entry.spec;
+        if (!spec) {
+          catalog.errors.push(`${file}: ${entry.error}`);
           continue;
         }
         const from: LoadedSpec = { file, priority, spec };
@@ -112,7 +124,18 @@ export class CdiRegistry {
         }
       }
     }
+    this.parsed = parsed;
     return catalog;
+  }
+}
+
+/** What tells one version of a file from another; '' when it cannot be stat'ed (then it is always read). */
+async function fileIdentity(file: string): Promise<string> {
+  try {
+    const st = await fs.stat(file, { bigint: true });
+    return `${st.ino}:${st.size}:${st.ctimeNs}`;
+  } catch {
+    return '';
   }
 }
 
