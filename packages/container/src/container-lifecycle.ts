@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import {
-  nowNs, timestampNs, ContainerdClient, ContainerLogWriter, ContainerStore, deadline, deleteTask, destroyTask, FailedPreconditionError,
+  cgroupsPathOf, nowNs, removeTaskLeftovers, timestampNs, ContainerdClient, ContainerLogWriter, ContainerStore, deadline, deleteTask, destroyTask, FailedPreconditionError,
   getTask, ignoreNotFound, isLive, killTask, Logger, RuntimeEventBus, SandboxStore, Signals, Snapshotter, waitTask,
   type ContainerId, type ContainerRecord, type SandboxId,
 } from '@crikit/core';
@@ -140,6 +140,7 @@ export class ContainerLifecycle {
 
   private async removeAll(record: ContainerRecord, signal: AbortSignal): Promise<void> {
     const id = record.metadata.id;
+    const cgroupsPath = await cgroupsPathOf(this.containerd, id, signal);
     if (record.status.state === 'running') await this.stop(id, 0, signal);
     // An exit being recorded (the status already says exited) finishes first: its task Delete and its
     // STOPPED event come before the removal's own, never beside or after them.
@@ -150,6 +151,9 @@ export class ContainerLifecycle {
     if (!this.exits.takeDeletedTask(id)) await deleteTask(this.containerd, id, signal).catch(() => destroyTask(this.containerd, id, signal));
     await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));
     await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal }));
+    // What a task containerd lost track of (it was killed during StartContainer's task Create) left behind.
+    const left = await removeTaskLeftovers(id, cgroupsPath);
+    if (left.shims.length + left.processes.length + left.cgroups.length > 0) this.log.info({ container: id, ...left }, 'removed what a lost task left');
     await this.logs.close(id, AbortSignal.timeout(5_000)).catch(() => undefined);
     this.hub.forget(id);
     await this.io.remove(id);

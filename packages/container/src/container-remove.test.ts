@@ -35,7 +35,8 @@ test('RemoveContainer after a recorded exit makes no second task Delete: only th
   assert.equal(f.containerd.requestsTo('tasks.delete').length, 1, 'the exit recorder deleted the task');
   const before = f.containerd.calls.length;
   await f.lifecycle.remove(f.id, signal());
-  assert.deepEqual(f.containerd.calls.slice(before).map(c => c.method), ['containers.delete', 'snapshots.remove']);
+  // The spec is read first, for the cgroup a lost task may have left.
+  assert.deepEqual(f.containerd.calls.slice(before).map(c => c.method), ['containers.get', 'containers.delete', 'snapshots.remove']);
   assert.equal(f.store.find(f.id), undefined);
   assert.equal(f.containerd.containerRecords.has(f.id), false);
 });

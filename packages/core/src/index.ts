@@ -60,6 +60,7 @@ export * from './containerd/spec-type-url.js';
 export * from './config/sandbox-paths.js';
 export * from './containerd/lease.js';
 export * from './containerd/undo-retries.js';
+export * from './containerd/task-leftovers.js';
 export * from './util/deadline.js';
 export * from './util/backoff.js';
 export * from './util/time.js';

@@ -5,7 +5,7 @@ import {
   nowNs, CgroupConfig, CleanupStack, ContainerdClient, containerdRuntime, CrikitKeys, deadline, destroyTask, encodeSandboxMetadata,
   encodeSandboxStatus, ImageService, initialSandboxStatus, InvalidArgumentError, jsonAny, Logger, NetworkNamespaces,
   JoinableAttempts, PathsConfig, PodNetwork, RuntimeEventBus, runtimeHandler, RuntimesConfig, sandboxName, sandboxPaths,
-  isNotFound, sandboxRecordOf, SandboxStore, Snapshotter, throwIfAborted, UndoRetries, writeExtension,
+  isNotFound, removeTaskLeftovers, sandboxRecordOf, specCgroupsPath, SandboxStore, Snapshotter, throwIfAborted, UndoRetries, writeExtension,
   sandboxUserNamespace, type ImageRecord, type PodUserNamespace, type SandboxId, type SandboxMetadata, type SandboxRecord,
 } from '@crikit/core';
 import { readOwnOomScoreAdj } from '@crikit/oci';
@@ -161,7 +161,8 @@ export class SandboxRunner {
           ? { mounts: await this.userns.prepareRootfs(id, pause.metadata.chainId, userns, signal) }
           : await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: pause.metadata.chainId }, { signal });
         throwIfAborted(s, 'create pause task');
-        cleanup.push('destroy task', u => destroyTask(this.containerd, id, u));
+        // With what a task containerd lost track of left (containerd killed during the Create).
+        cleanup.push('destroy task', u => destroyTask(this.containerd, id, u).then(() => removeTaskLeftovers(id, specCgroupsPath(spec.value))));
         const task = await this.containerd.tasks.create({ containerId: id, rootfs: mounts }, { signal });
         if (userns && this.userns) {
           const pinned = await this.userns.pinNetns(id, task.pid, signal);

@@ -1,7 +1,7 @@
 import { inject, injectable, optional } from 'inversify';
 import {
-  ContainerdClient, ContainerManager, ContainerStore, CrikitKeys, destroyTask, encodeSandboxStatus, ignoreNotFound,
-  Logger, NetworkNamespaces, PathsConfig, PodNetwork, ProcessRunner, settleAll, RuntimeEventBus, sandboxPaths, SandboxStore, Snapshotter,
+  cgroupsPathOf, ContainerdClient, ContainerManager, ContainerStore, CrikitKeys, destroyTask, encodeSandboxStatus, ignoreNotFound,
+  Logger, NetworkNamespaces, PathsConfig, PodNetwork, ProcessRunner, removeTaskLeftovers, settleAll, RuntimeEventBus, sandboxPaths, SandboxStore, Snapshotter,
   writeExtension, type SandboxId, type SandboxRecord,
 } from '@crikit/core';
 import { removeSandboxFiles, removeSandboxState } from './sandbox-files.js';
@@ -94,12 +94,16 @@ export class SandboxTeardown {
 
   private async removeAll(record: SandboxRecord, signal: AbortSignal): Promise<void> {
     const id = record.metadata.id;
+    const cgroupsPath = await cgroupsPathOf(this.containerd, id, signal);
     await this.stopAll(record, signal);
     for (const c of this.containers.list(c => c.metadata.sandboxId === id)) {
       await this.containerManager?.remove(c.metadata.id, signal);
     }
     await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));
     await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal }));
+    // What a pause task containerd lost track of (it was killed during the task's Create) left behind.
+    const left = await removeTaskLeftovers(id, cgroupsPath);
+    if (left.shims.length + left.processes.length + left.cgroups.length > 0) this.log.info({ sandbox: id, ...left }, 'removed what a lost task left');
     await removeSandboxFiles(sandboxPaths(this.paths, id));
     this.store.delete(id);
     this.stopped.delete(id);

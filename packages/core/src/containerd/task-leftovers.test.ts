@@ -1,0 +1,66 @@
+// removeTaskLeftovers on real processes and cgroups: a shim that outlives its grace is killed and its
+// bundle dir removed, a process left in the container's cgroup is killed and the cgroup removed, and
+// nothing of another id is touched.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { randomId } from '../testing/record-builders.js';
+import { removeTaskLeftovers } from './task-leftovers.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crikit-task-leftovers-'));
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+/** A process whose command line reads like a runc v2 shim of `id`, running in `cwd`. */
+function fakeShim(id: string, cwd: string): ChildProcess {
+  const script = path.join(root, 'containerd-shim-runc-v2');
+  fs.writeFileSync(script, 'setInterval(() => {}, 1_000_000);\n');
+  const child = spawn(process.execPath, [script, '-namespace', 'k8s.io', '-id', id, '-address', '/nowhere.sock'], { cwd, stdio: 'ignore' });
+  children.push(child);
+  return child;
+}
+
+const exited = (c: ChildProcess): Promise<unknown> => c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise(r => c.once('exit', r));
+
+test('a shim containerd lost is killed after its grace and its bundle dir removed; another id\'s shim stays', async () => {
+  const id = randomId();
+  const other = randomId();
+  const bundle = path.join(root, 'state', 'io.containerd.runtime.v2.task', 'k8s.io', id);
+  fs.mkdirSync(bundle, { recursive: true });
+  fs.writeFileSync(path.join(bundle, 'address'), 'unix:///nowhere');
+  const shim = fakeShim(id, bundle);
+  const bystander = fakeShim(other, root);
+  await new Promise(r => setTimeout(r, 300));
+  const left = await removeTaskLeftovers(id, undefined, 200);
+  await exited(shim);
+  assert.deepEqual(left.shims, [shim.pid]);
+  assert.deepEqual(left.bundles, [bundle]);
+  assert.equal(fs.existsSync(bundle), false);
+  assert.equal(bystander.exitCode, null, 'a shim of another id is left alone');
+  assert.deepEqual(await removeTaskLeftovers(id, undefined, 0), { shims: [], processes: [], cgroups: [], bundles: [] }, 'idempotent');
+});
+
+test('a process left in the container\'s cgroup is killed and the cgroup removed', async () => {
+  const hierarchy = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : '/sys/fs/cgroup/pids';
+  assert.ok(fs.existsSync(hierarchy), `needs a writable cgroup hierarchy at ${hierarchy}`);
+  const id = randomId();
+  const parent = `crikit-unit-leftovers-${process.pid}`;
+  const dir = path.join(hierarchy, parent, id);
+  fs.mkdirSync(dir, { recursive: true });
+  after(() => { try { fs.rmdirSync(path.join(hierarchy, parent)); } catch { /* busy or gone */ } });
+  const init = spawn('sleep', ['600'], { stdio: 'ignore' });
+  children.push(init);
+  await new Promise(r => init.once('spawn', r));
+  fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(init.pid));
+  const left = await removeTaskLeftovers(id, `/${parent}/${id}`, 0);
+  await exited(init);
+  assert.deepEqual(left.processes, [init.pid]);
+  assert.ok(left.cgroups.includes(dir), `removed ${dir}: ${left.cgroups.join(', ')}`);
+  assert.equal(fs.existsSync(dir), false);
+});

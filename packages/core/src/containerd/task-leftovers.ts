@@ -1,0 +1,135 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { ContainerdClient } from '../contracts/containerd-client.js';
+import { isNotFound } from '../errors.js';
+
+/** What removeTaskLeftovers found and removed. */
+export interface TaskLeftovers {
+  /** Shim processes killed (they outlived the grace). */
+  readonly shims: number[];
+  /** Processes killed in the container's cgroup (a runc init a killed create left). */
+  readonly processes: number[];
+  /** Cgroup dirs removed. */
+  readonly cgroups: string[];
+  /** Shim bundle dirs removed. */
+  readonly bundles: string[];
+}
+
+const cgroupRoot = '/sys/fs/cgroup';
+const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms));
+
+/**
+ * Removes what a task of container `id` left on the host once containerd has no task for it. A containerd
+ * killed while it created the task can lose track of it: the shim it started keeps running (with its bundle
+ * dir and FIFOs), runc's init process stays in the container's cgroup, or runc made the cgroup and died.
+ * Shims get `graceMs` to exit by themselves first (containerd shuts down the shim of a task it just
+ * deleted). `cgroupsPath` is the spec's `linux.cgroupsPath`; only the path form (cgroupfs) is handled.
+ * Idempotent; what is already gone is fine.
+ */
+export async function removeTaskLeftovers(id: string, cgroupsPath: string | undefined, graceMs = 2_000): Promise<TaskLeftovers> {
+  const out: TaskLeftovers = { shims: [], processes: [], cgroups: [], bundles: [] };
+  let shims = await shimsOf(id);
+  for (let waited = 0; shims.length > 0 && waited < graceMs; waited += 100) {
+    await sleep(100);
+    shims = (await Promise.all(shims.map(async s => (await isAlive(s.pid)) ? s : undefined))).filter(s => s !== undefined);
+  }
+  for (const shim of shims) {
+    if (kill(shim.pid)) out.shims.push(shim.pid);
+    if (shim.bundle && (await removeBundle(shim.bundle, id))) out.bundles.push(shim.bundle);
+  }
+  if (cgroupsPath?.startsWith('/')) {
+    for (const dir of await cgroupDirs(cgroupsPath)) {
+      const procs = (await fs.readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+      for (const pid of procs) if (kill(pid)) out.processes.push(pid);
+      if (await rmdirWhenEmpty(dir)) out.cgroups.push(dir);
+    }
+  }
+  return out;
+}
+
+/** The `linux.cgroupsPath` of containerd container `id`'s spec; undefined when it has none or is gone. */
+export async function cgroupsPathOf(containerd: ContainerdClient, id: string, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    const { container } = await containerd.containers.get({ id }, { signal });
+    return specCgroupsPath(container?.spec?.value);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** The `linux.cgroupsPath` of an OCI spec in JSON (bytes or text); undefined when it has none. */
+export function specCgroupsPath(spec: Uint8Array | string | undefined): string | undefined {
+  if (spec === undefined || spec.length === 0) return undefined;
+  try {
+    const path = (JSON.parse(Buffer.from(spec).toString('utf8')) as { linux?: { cgroupsPath?: unknown } }).linux?.cgroupsPath;
+    return typeof path === 'string' ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The shim processes started for `id` (any containerd), with the bundle dir each runs in. */
+async function shimsOf(id: string): Promise<{ pid: number; bundle: string | undefined }[]> {
+  const found: { pid: number; bundle: string | undefined }[] = [];
+  for (const name of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const argv = (await fs.readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    const i = argv.indexOf('-id');
+    if (i < 0 || argv[i + 1] !== id || !argv.slice(0, i).some(a => path.basename(a).startsWith('containerd-shim'))) continue;
+    found.push({ pid: Number(name), bundle: await fs.readlink(`/proc/${name}/cwd`).catch(() => undefined) });
+  }
+  return found;
+}
+
+const isAlive = async (pid: number): Promise<boolean> => {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // A zombie has exited; only its parent's wait is missing.
+  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+};
+
+function kill(pid: number): boolean {
+  try {
+    process.kill(pid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A shim's bundle dir is `<containerd state>/io.containerd.runtime.v2.task/<namespace>/<id>`; anything else is left alone. */
+async function removeBundle(bundle: string, id: string): Promise<boolean> {
+  if (path.basename(bundle) !== id || path.basename(path.dirname(path.dirname(bundle))) !== 'io.containerd.runtime.v2.task') return false;
+  const rootfs = path.join(bundle, 'rootfs');
+  const mountinfo = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  if (mountinfo.split('\n').some(line => line.split(' ')[4] === rootfs)) {
+    await promisify(execFile)('umount', ['--lazy', rootfs], { timeout: 10_000 }).catch(() => undefined);
+  }
+  await fs.rm(bundle, { recursive: true, force: true });
+  return true;
+}
+
+/** The dirs of `cgroupsPath` that exist: one under cgroup v2, one per hierarchy under v1. */
+async function cgroupDirs(cgroupsPath: string): Promise<string[]> {
+  const entries = await fs.readdir(cgroupRoot, { withFileTypes: true }).catch(() => []);
+  const v2 = entries.some(e => e.name === 'cgroup.controllers');
+  const candidates = v2 ? [path.join(cgroupRoot, cgroupsPath)] : entries.filter(e => e.isDirectory()).map(e => path.join(cgroupRoot, e.name, cgroupsPath));
+  const present = await Promise.all(candidates.map(async d => (await fs.stat(d).then(s => s.isDirectory(), () => false)) ? d : undefined));
+  return present.filter(d => d !== undefined);
+}
+
+/** Removes the cgroup once its killed processes are gone (up to 2 s). */
+async function rmdirWhenEmpty(dir: string): Promise<boolean> {
+  for (let i = 0; i < 20; i++) {
+    try {
+      await fs.rmdir(dir);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      await sleep(100);
+    }
+  }
+  return false;
+}
