@@ -1,4 +1,5 @@
 import { inject, injectable } from 'inversify';
+import type { Any } from '@crikit/api';
 import {
   cgroupsPathOf, nowNs, removeTaskLeftovers, timestampNs, ContainerdClient, ContainerLogWriter, ContainerStore, deadline, deleteTask, destroyTask, FailedPreconditionError,
   getTask, ignoreNotFound, isLive, killTask, Logger, RuntimeEventBus, SandboxStore, Signals, Snapshotter, waitTask,
@@ -8,6 +9,12 @@ import { AttachHub } from './attach-hub.js';
 import { ContainerExits } from './container-exits.js';
 import { ContainerIo, type ProcessIo } from './container-io.js';
 import { signalNumber } from './signals.js';
+
+/** How StartContainer creates the task. */
+export interface StartOptions {
+  /** The runtime's options for this task (containerd's task Create `options`): a restore's criu paths. */
+  readonly taskOptions?: Any | undefined;
+}
 
 /** StartContainer, StopContainer and RemoveContainer on containerd tasks. */
 @injectable()
@@ -25,8 +32,8 @@ export class ContainerLifecycle {
     @inject(Logger) private readonly log: Logger,
   ) {}
 
-  /** Starts a created container; see core's ContainerManager.start. */
-  async start(id: ContainerId, signal: AbortSignal): Promise<void> {
+  /** Starts a created container; see core's ContainerManager.start. `options.taskOptions` go to containerd's task Create. */
+  async start(id: ContainerId, signal: AbortSignal, options: StartOptions = {}): Promise<void> {
     const record = this.store.get(id);
     const what = `start container ${record.metadata.name}`;
     if (record.status.state !== 'created') throw new FailedPreconditionError(`${what}: it is ${record.status.state}, not created`);
@@ -38,7 +45,7 @@ export class ContainerLifecycle {
     // before it could touch (or, on its failure path, undo) anything this call makes.
     const end = this.store.beginOperation(id, 'starting');
     try {
-      await this.startTask(record, signal);
+      await this.startTask(record, signal, options);
     } catch (err) {
       // A StopPodSandbox or RemovePodSandbox that ran meanwhile took the pod's namespaces away: runc's
       // error would not say so.
@@ -48,7 +55,7 @@ export class ContainerLifecycle {
     }
   }
 
-  private async startTask(record: ContainerRecord, signal: AbortSignal): Promise<void> {
+  private async startTask(record: ContainerRecord, signal: AbortSignal, options: StartOptions): Promise<void> {
     const id = record.metadata.id;
     const tty = record.metadata.config.tty;
     let io: ProcessIo | undefined;
@@ -56,7 +63,7 @@ export class ContainerLifecycle {
       io = await this.io.open(id, id, { tty, stdin: record.metadata.config.stdin });
       await this.attachLogs(record, io);
       const { mounts } = await this.containerd.snapshots.mounts({ snapshotter: this.snapshotter, key: id }, { signal });
-      await this.containerd.tasks.create({ containerId: id, rootfs: mounts, stdin: io.paths.stdin, stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: tty }, { signal });
+      await this.containerd.tasks.create({ containerId: id, rootfs: mounts, stdin: io.paths.stdin, stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: tty, options: options.taskOptions }, { signal });
       const { pid } = await this.containerd.tasks.start({ containerId: id }, { signal });
       const now = nowNs();
       // A process that exits at once may have been recorded as exited already: keep that.

@@ -12,6 +12,9 @@ import { ContainerRecovery } from './container-recovery.js';
 import { ContainerdContainerManager } from './containerd-container-manager.js';
 import { ContainerdContainerStreams } from './containerd-container-streams.js';
 import { HostFactsProvider } from './host-facts-provider.js';
+import { CheckpointRestorer } from './checkpoint/checkpoint-restorer.js';
+import { ContainerCheckpointer } from './checkpoint/container-checkpointer.js';
+import { CriuProbe } from './checkpoint/criu-probe.js';
 import { ContainerdRemappedSnapshots } from './remapped-snapshots.js';
 import { FeatureSources, HostFeatureSources } from './runtime-features/feature-sources.js';
 import { ProbedRuntimeFeatures } from './runtime-features/probed-runtime-features.js';
@@ -44,4 +47,8 @@ export const containerModule = new ContainerModule(options => {
   options.bind(RemappedSnapshots).toService(ContainerdRemappedSnapshots);
   options.bind(Startable).toService(ContainerdRemappedSnapshots);
   options.bind(ContainerStreams).toService(ContainerdContainerStreams);
+  options.bind(CriuProbe).toSelf().inSingletonScope();
+  options.bind(ContainerCheckpointer).toSelf().inSingletonScope();
+  options.bind(CheckpointRestorer).toSelf().inSingletonScope();
+  options.bind(Startable).toService(CheckpointRestorer);
 });

@@ -13,6 +13,7 @@ import { ContainerInspection } from './container-inspection.js';
 import { ContainerLifecycle } from './container-lifecycle.js';
 import { containerResources } from './spec/container-resources.js';
 import { HostFactsProvider } from './host-facts-provider.js';
+import { CheckpointRestorer } from './checkpoint/checkpoint-restorer.js';
 
 const resourcesTypeUrl = 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources';
 
@@ -29,14 +30,20 @@ export class ContainerdContainerManager implements ContainerManager {
     @inject(ContainerLogWriter) private readonly logs: ContainerLogWriter,
     @inject(HostFactsProvider) private readonly host: HostFactsProvider,
     @inject(ContainerInspection) private readonly inspection: ContainerInspection,
+    @inject(CheckpointRestorer) private readonly restorer: CheckpointRestorer,
   ) {}
 
-  create(request: ContainerCreateRequest, signal: AbortSignal): Promise<ContainerId> {
+  /** An image that names a file is a checkpoint archive to restore from (as containerd 2.x). */
+  async create(request: ContainerCreateRequest, signal: AbortSignal): Promise<ContainerId> {
+    if (await this.restorer.isArchive(request.config.image?.image ?? '')) return this.restorer.create(request, signal);
     return this.creator.create(request, signal);
   }
 
-  start(id: ContainerId, signal: AbortSignal): Promise<void> {
-    return this.lifecycle.start(id, signal);
+  /** A container created from a checkpoint is restored by criu instead of started afresh. */
+  async start(id: ContainerId, signal: AbortSignal): Promise<void> {
+    const taskOptions = await this.restorer.taskOptions(id, signal);
+    await this.lifecycle.start(id, signal, { taskOptions });
+    if (taskOptions) await this.restorer.restored(id);
   }
 
   stop(id: ContainerId, timeoutSeconds: number, signal: AbortSignal): Promise<void> {

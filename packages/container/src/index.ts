@@ -15,3 +15,4 @@ export * from './containerd-container-manager.js';
 export * from './attach-hub.js';
 export * from './containerd-container-streams.js';
 export * from './container-module.js';
+export * from './checkpoint/index.js';

@@ -11,6 +11,7 @@ import { StreamingHandlers } from './streaming-handlers.js';
 import { StatsHandlers } from './stats-handlers.js';
 import { PullProgressHandlers } from './pull-progress-handlers.js';
 import { ImageImportHandlers } from './image-import-handlers.js';
+import { CheckpointHandlers } from './checkpoint-handlers.js';
 
 /** Binds the gRPC server, the RPC wrapper and the handler groups the server itself answers. */
 export const serverModule = new ContainerModule(options => {
@@ -35,4 +36,6 @@ export const serverModule = new ContainerModule(options => {
   options.bind(CriHandlerGroup).toService(PullProgressHandlers);
   options.bind(ImageImportHandlers).toSelf().inSingletonScope();
   options.bind(CriHandlerGroup).toService(ImageImportHandlers);
+  options.bind(CheckpointHandlers).toSelf().inSingletonScope();
+  options.bind(CriHandlerGroup).toService(CheckpointHandlers);
 });
