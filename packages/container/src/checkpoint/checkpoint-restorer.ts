@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { constants as fsConstants, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -144,9 +144,11 @@ export class CheckpointRestorer implements Startable {
           await pipeline(body, createWriteStream(layer, { mode: 0o600 }));
           hasLayer = true;
         } else if (name === CheckpointFiles.containerLog && logPath) {
-          // As containerd 2.x: the new container's log starts with the checkpointed one's.
+          // As containerd 2.x: the new container's log starts with the checkpointed one's. Never
+          // through a link planted at the log path (the log writer opens it the same way).
           await fs.mkdir(path.dirname(logPath), { recursive: true });
-          await pipeline(body, createWriteStream(logPath, { mode: 0o640 }));
+          const log = await fs.open(logPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC | fsConstants.O_NOFOLLOW, 0o640);
+          await pipeline(body, log.createWriteStream());
         } else {
           return false;
         }
