@@ -140,7 +140,9 @@ export class ContainerCreator {
         return { record: containerRecordOf(metadata, status), specJson: Buffer.from(specAny.value).toString('utf8') };
       };
       const prepare = async (lease?: string): Promise<Parameters<typeof readRootfsUserDb>[0]> => {
-        // In a user namespace on runc 1.1 the rootfs files must be owned by the namespace's ids: a remapped copy.
+        // In a user namespace on runc 1.1 the rootfs files must be owned by the namespace's ids: a remapped copy,
+        // which goes on a failure after the snapshot's removal if this container was its only user.
+        if (userns) cleanup.push('remove unused remapped snapshots', s => this.remapped.removeUnused(s));
         const { mounts } = userns
           ? { mounts: await this.remapped.prepare({ key: id, parent: image.metadata.chainId, userns, lease }, signal) }
           : await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: image.metadata.chainId }, { signal, lease });

@@ -156,6 +156,8 @@ export class SandboxRunner {
           },
         }, { signal });
         throwIfAborted(s, 'prepare pause rootfs');
+        // Runs after the snapshot's removal: a copy made for this pod alone goes with it.
+        if (userns && this.userns) cleanup.push('remove unused remapped snapshots', u => this.userns!.removeUnusedCopies(u));
         cleanup.push('remove snapshot', u => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: u }).catch(gone));
         const { mounts } = userns && this.userns
           ? { mounts: await this.userns.prepareRootfs(id, pause.metadata.chainId, userns, signal) }

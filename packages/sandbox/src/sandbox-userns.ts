@@ -89,6 +89,11 @@ export class SandboxUserNamespaces {
     }
   }
 
+  /** Removes the remapped copies no rootfs uses, after a failed RunPodSandbox gave its rootfs back. Never throws. */
+  async removeUnusedCopies(signal: AbortSignal): Promise<void> {
+    await this.remapped?.removeUnused(signal);
+  }
+
   /** Pins the network namespace the pause `pid` made, under the sandbox's id. */
   pinNetns(id: string, pid: number, signal: AbortSignal): Promise<string> {
     return this.netns.pin(id, `/proc/${pid}/ns/net`, signal);
