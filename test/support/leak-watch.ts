@@ -27,14 +27,15 @@ export function unwatchLeaks(dir: string, checker: LeakChecker): void {
   checkers.get(dir)?.delete(checker);
 }
 
-/** What containerd holds in the client's namespace: containers, active snapshots, leases. */
+/** What containerd holds in the client's namespace: containers, active and view snapshots, leases. */
 export async function containerdItems(client: ContainerdClient, snapshotter: string): Promise<ContainerdItems> {
   const signal = AbortSignal.timeout(20_000);
   const { containers } = await client.containers.list({ filters: [] }, { signal });
   const { leases } = await client.leases.list({ filters: [] }, { signal });
   const active: string[] = [];
   for await (const page of client.snapshots.list({ snapshotter, filters: [] }, { signal })) {
-    for (const info of page.info) if (info.kind === snapshots.Kind.ACTIVE) active.push(`${snapshotter}/${info.name}`);
+    // Views too (image volumes); committed snapshots are image layers, kept on purpose.
+    for (const info of page.info) if (info.kind !== snapshots.Kind.COMMITTED) active.push(`${snapshotter}/${info.name}`);
   }
   return { containers: containers.map(c => c.id), snapshots: active, leases: leases.map(l => l.id) };
 }

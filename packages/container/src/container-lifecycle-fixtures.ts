@@ -6,6 +6,7 @@ import { AttachHub } from './attach-hub.js';
 import { ContainerExits } from './container-exits.js';
 import { ContainerIo, type ProcessIo } from './container-io.js';
 import { ContainerLifecycle } from './container-lifecycle.js';
+import { ImageVolumes } from './image-volumes.js';
 
 /** ContainerIo with in-memory streams instead of FIFOs, for unit tests; `endAll` is the shim closing them (the task exited). */
 export class MemoryIo extends ContainerIo {
@@ -52,7 +53,8 @@ export async function lifecycleFixture(dirs: { rootDir: string; stateDir: string
   const bus = new RuntimeEventBus(silentLogger);
   const exits = new ContainerExits(containerd, store, new ContainerdEventMonitor(containerd, silentLogger), logs, io, bus, silentLogger);
   const sandboxes = sandboxStoreWith([pod]);
-  const lifecycle = new ContainerLifecycle(store, sandboxes, containerd, io, logs, exits, new AttachHub(containerd), bus, 'overlayfs', silentLogger);
+  const lifecycle = new ContainerLifecycle(store, sandboxes, containerd, io, logs, exits, new AttachHub(containerd), bus, 'overlayfs', silentLogger,
+    new ImageVolumes(containerd, store, dirs, 'overlayfs', silentLogger));
   after(() => io.endAll());
   return { lifecycle, store, containerd, tasks, id, io, sandboxes, pod, exits, bus };
 }

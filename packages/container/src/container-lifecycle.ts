@@ -8,6 +8,7 @@ import {
 import { AttachHub } from './attach-hub.js';
 import { ContainerExits } from './container-exits.js';
 import { ContainerIo, type ProcessIo } from './container-io.js';
+import { ImageVolumes } from './image-volumes.js';
 import { signalNumber } from './signals.js';
 
 /** How StartContainer creates the task. */
@@ -30,6 +31,7 @@ export class ContainerLifecycle {
     @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
     @inject(Snapshotter) private readonly snapshotter: string,
     @inject(Logger) private readonly log: Logger,
+    @inject(ImageVolumes) private readonly volumes: ImageVolumes,
   ) {}
 
   /** Starts a created container; see core's ContainerManager.start. `options.taskOptions` go to containerd's task Create. */
@@ -156,6 +158,8 @@ export class ContainerLifecycle {
     // A task still running though the record is not (a StartContainer cut short by a crikitd kill or a
     // containerd restart left it) cannot be deleted: it is killed first.
     if (!this.exits.takeDeletedTask(id)) await deleteTask(this.containerd, id, signal).catch(() => destroyTask(this.containerd, id, signal));
+    // Before the containerd container goes: its GC labels hold the volumes' snapshots while they are mounted.
+    await this.volumes.release(record, signal);
     await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));
     await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal }));
     // What a task containerd lost track of (it was killed during StartContainer's task Create) left behind.

@@ -12,6 +12,7 @@ import { ContainerRecovery } from './container-recovery.js';
 import { ContainerdContainerManager } from './containerd-container-manager.js';
 import { ContainerdContainerStreams } from './containerd-container-streams.js';
 import { HostFactsProvider } from './host-facts-provider.js';
+import { ImageVolumes } from './image-volumes.js';
 import { CheckpointRestorer } from './checkpoint/checkpoint-restorer.js';
 import { ContainerCheckpointer } from './checkpoint/container-checkpointer.js';
 import { CriuProbe } from './checkpoint/criu-probe.js';
@@ -30,6 +31,8 @@ export const containerModule = new ContainerModule(options => {
   options.bind(ContainerIo).toSelf().inSingletonScope();
   options.bind(Startable).toService(ContainerIo);
   options.bind(CdiRegistry).toSelf().inSingletonScope();
+  options.bind(ImageVolumes).toSelf().inSingletonScope();
+  options.bind(Startable).toService(ImageVolumes);
   options.bind(ContainerCreator).toSelf().inSingletonScope();
   options.bind(ContainerExits).toSelf().inSingletonScope();
   options.bind(Startable).toService(ContainerExits);

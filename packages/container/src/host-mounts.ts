@@ -30,9 +30,11 @@ export async function prepareHostMounts(mounts: readonly cri.Mount[], what: stri
   }
 }
 
-interface MountInfo { readonly mountPoint: string; readonly optional: string[] }
+/** One line of /proc/self/mountinfo: the mount point and its optional fields (`shared:N`, `master:N`). */
+export interface MountInfo { readonly mountPoint: string; readonly optional: string[] }
 
-function parseMountinfo(text: string): MountInfo[] {
+/** The lines of a /proc/<pid>/mountinfo text, mount points unescaped. */
+export function parseMountinfo(text: string): MountInfo[] {
   return text.split('\n').filter(Boolean).map(line => {
     const fields = line.split(' ');
     const sep = fields.indexOf('-');

@@ -7,6 +7,8 @@ export * from './host-devices.js';
 export * from './runtime-features/index.js';
 export * from './container-io.js';
 export * from './container-create.js';
+export * from './image-volume-plan.js';
+export * from './image-volumes.js';
 export * from './container-exits.js';
 export * from './container-lifecycle.js';
 export * from './container-exec.js';
