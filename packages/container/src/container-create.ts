@@ -13,6 +13,8 @@ import { ContainerConfig } from './container-config.js';
 import { containerLogPath } from './container-log-path.js';
 import { ContainerInspection } from './container-inspection.js';
 import { HostFactsProvider } from './host-facts-provider.js';
+import { planImageVolumes } from './image-volume-plan.js';
+import { ImageVolumes, type MountedImageVolumes } from './image-volumes.js';
 import { prepareHostDevices, StatHostDevices } from './host-devices.js';
 import { prepareHostMounts } from './host-mounts.js';
 import { readRootfsUserDb } from './rootfs-user-db.js';
@@ -62,6 +64,7 @@ export class ContainerCreator {
     @inject(Logger) private readonly log: Logger,
     @inject(RuntimeFeatures) private readonly features: RuntimeFeatures,
     @inject(ContainerInspection) private readonly inspection: ContainerInspection,
+    @inject(ImageVolumes) private readonly volumes: ImageVolumes,
     @inject(RemappedSnapshots) private readonly remapped: RemappedSnapshots,
     @inject(CdiRegistry) private readonly cdi: CdiRegistry,
   ) {}
@@ -98,6 +101,8 @@ export class ContainerCreator {
     const rro = (await this.features.report(signal)).handlers.find(h => h.name === handlerName)?.features.recursiveReadOnlyMounts ?? false;
     // Refused before anything is made. A container runs in its pod's user namespace, if any.
     const userns = containerUserNamespace(config, sandbox.metadata.config, await this.usernsSupport(handlerName, signal));
+    // Checked before any host path is touched: an image volume has none.
+    const imageVolumes = planImageVolumes(config, this.images, what);
     await prepareHostMounts(config.mounts, what);
     // CDI devices are resolved (and an unknown one refused) before anything is made.
     const cdiEdits = await this.cdi.resolveFor(config, signal);
@@ -110,8 +115,8 @@ export class ContainerCreator {
       this.store.reserveName(name, id);
       cleanup.push('release name', () => this.store.releaseName(id));
       const annotationPatterns = { pod: handler.podAnnotations, container: handler.containerAnnotations };
-      const make = async (userDb: UserDb): Promise<{ record: ContainerRecord; specJson: string }> => {
-        const spec = applyCdiEdits(await this.spec(id, config, image, sandbox, userDb, { rro, annotationPatterns }), cdiEdits);
+      const make = async (userDb: UserDb, volumes?: MountedImageVolumes): Promise<{ record: ContainerRecord; specJson: string }> => {
+        const spec = applyCdiEdits(await this.spec(id, volumes ? { ...config, mounts: volumes.mounts } : config, image, sandbox, userDb, { rro, annotationPatterns }), cdiEdits);
         const metadata: ContainerMetadata = {
           version: 1, id, name, sandboxId: sandbox.metadata.id, config,
           imageRef: image.status.repoDigests[0] ?? image.metadata.id,
@@ -126,7 +131,7 @@ export class ContainerCreator {
         await this.containerd.containers.create({
           container: {
             id, image: image.status.repoTags[0] ?? image.metadata.id,
-            labels: { ...config.labels, [CrikitKeys.kind]: 'container', 'io.cri-containerd.sandbox-id': sandbox.metadata.id },
+            labels: { ...config.labels, ...volumes?.labels, [CrikitKeys.kind]: 'container', 'io.cri-containerd.sandbox-id': sandbox.metadata.id },
             runtime: containerdRuntime(handler),
             spec: specAny,
             snapshotter: this.snapshotter, snapshotKey: id,
@@ -154,9 +159,15 @@ export class ContainerCreator {
       // first and names its snapshot, which containerd's GC then never takes, so no lease is needed
       // (two containerd calls fewer). The first container of an image reads the users from its
       // rootfs, so there the snapshot comes first, under a lease until the container refers to it.
-      const { record, specJson } = knownUsers
+      // Image volumes are mounted before the spec names them, under the lease until the container's
+      // GC labels refer to their snapshots.
+      const { record, specJson } = knownUsers && imageVolumes.length === 0
         ? await make(await knownUsers).then(async made => { await prepare(); return made; })
-        : await withLease(this.containerd, 'create', log, signal, async lease => make(await this.userDb(image, await prepare(lease))));
+        : await withLease(this.containerd, 'create', log, signal, async lease => {
+          const volumes = imageVolumes.length > 0 ? await this.volumes.mount(id, config, imageVolumes, { lease, cleanup, signal, what }) : undefined;
+          const rootfs = await prepare(lease);
+          return make(knownUsers ? await knownUsers : await this.userDb(image, rootfs), volumes);
+        });
       // Checked in the same tick as the record goes in: a StopPodSandbox or RemovePodSandbox that ran
       // meanwhile has already listed the pod's containers and would never see this one.
       const now = this.sandboxes.find(sandbox.metadata.id);
