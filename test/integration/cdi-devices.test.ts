@@ -52,6 +52,13 @@ function writeSpecs(root: string): string[] {
     '        - hookName: createRuntime',
     '          path: /bin/sh',
     `          args: [sh, -c, "cat > ${path.join(root, 'hook-state.json')}"]`,
+    // /dev/loop-control (c 10:237) is outside the default device rules: only the CDI rule lets it open.
+    '  - name: loopctl-rw',
+    '    containerEdits:',
+    '      deviceNodes: [{ path: /dev/cdi-loopctl, hostPath: /dev/loop-control, permissions: rw }]',
+    '  - name: loopctl-m',
+    '    containerEdits:',
+    '      deviceNodes: [{ path: /dev/cdi-loopctl, hostPath: /dev/loop-control, permissions: m }]',
   ].join('\n') + '\n');
   fs.writeFileSync(path.join(run, 'test-json.json'), JSON.stringify({
     cdiVersion: '0.5.0', kind: 'crikit.test/json',
@@ -85,9 +92,11 @@ const sh = async (id: string, script: string): Promise<string> => {
 
 test('a CDI_devices device: its env, device node, mount and hook, and its spec\'s env', async () => {
   const id = await runContainer(c, pod, podCfg, containerConfig('cdi-field', env.busybox, 'exec sleep 1000', {
-    CDIDevices: [{ name: 'crikit.test/dev=nulldev' }],
+    CDIDevices: [{ name: 'crikit.test/dev=nulldev' }, { name: 'crikit.test/dev=loopctl-rw' }],
   }));
   assert.equal(await sh(id, 'echo "$FOO $CDI_SPEC ${SECOND:-unset}"'), 'bar common unset\n');
+  // The device cgroup allows c 10:237 for reading and writing.
+  assert.equal(await sh(id, 'exec 3<>/dev/cdi-loopctl && echo opened'), 'opened\n');
   // busybox stat: %F is the file type, %t/%T the device numbers in hex (/dev/null is 1:3).
   assert.equal(await sh(id, 'stat -c "%F %t:%T" /dev/cdi-test'), 'character special file 1:3\n');
   assert.equal(await sh(id, 'echo data > /dev/cdi-test && echo written'), 'written\n');
@@ -98,11 +107,15 @@ test('a CDI_devices device: its env, device node, mount and hook, and its spec\'
   await c.runtime.removeContainer({ containerId: id });
 });
 
-test('the cdi.k8s.io/ annotation form, from a second spec dir, together with the field', async () => {
+test('the cdi.k8s.io/ annotation form, from both spec dirs; a device cgroup rule with permissions m only', async () => {
   const id = await runContainer(c, pod, podCfg, containerConfig('cdi-annotation', env.busybox, 'exec sleep 1000', {
-    annotations: { 'cdi.k8s.io/test-plugin_dev0': 'crikit.test/json=second' },
+    annotations: { 'cdi.k8s.io/test-plugin_dev0': 'crikit.test/json=second', 'cdi.k8s.io/test-plugin_dev1': 'crikit.test/dev=loopctl-m' },
   }));
-  assert.equal(await sh(id, 'echo "${SECOND:-unset} ${FOO:-unset}"; test -e /dev/cdi-test && echo has-node || echo no-node'), '1 unset\nno-node\n');
+  assert.equal(await sh(id, 'echo "${SECOND:-unset} ${FOO:-unset} $CDI_SPEC"; test -e /dev/cdi-test && echo has-node || echo no-node'), '1 unset common\nno-node\n');
+  // Permissions m only: the node exists, but the device cgroup refuses to open it.
+  const open = await c.runtime.execSync({ containerId: id, cmd: ['/bin/sh', '-c', 'test -c /dev/cdi-loopctl && exec 3<>/dev/cdi-loopctl'], timeout: 10n });
+  assert.notEqual(open.exitCode, 0);
+  assert.match(Buffer.from(open.stderr).toString(), /Operation not permitted/);
   await c.runtime.removeContainer({ containerId: id });
 });
 
