@@ -95,10 +95,15 @@ export const cdiSpecSchema = z.strictObject({
   }
 });
 
+/** A parsed CDI spec file. */
 export type CdiSpec = z.infer<typeof cdiSpecSchema>;
+/** The edits of a spec (applied when any of its devices is asked for) or of one device. */
 export type CdiContainerEdits = z.infer<typeof editsSchema>;
+/** A device node to create in the container. */
 export type CdiDeviceNode = z.infer<typeof deviceNodeSchema>;
+/** A mount to add to the container (`hostPath` is the mount source). */
 export type CdiMount = z.infer<typeof mountSchema>;
+/** An OCI hook to add, under `hookName`. */
 export type CdiHook = z.infer<typeof hookSchema>;
 
 /**
