@@ -24,5 +24,14 @@ await build({
   legalComments: 'linked',
   // CommonJS dependencies call require(); an ES module has none of its own.
   banner: { js: "import { createRequire as crikitCreateRequire } from 'node:module'; const require = crikitCreateRequire(import.meta.url);" },
+  // The OpenTelemetry SDK stays out: @crikit/tracing imports it only when tracing is on, and then from
+  // node_modules as @crikit/tracing/otel, so a daemon without tracing neither loads nor parses it.
+  plugins: [{
+    name: 'tracing-sdk-external',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/otel-runtime\.js$/ }, args =>
+        args.importer.includes(`${path.sep}tracing${path.sep}`) ? { path: '@crikit/tracing/otel', external: true } : undefined);
+    },
+  }],
   logLevel: 'warning',
 });

@@ -4,8 +4,8 @@ import { inject, injectable, optional } from 'inversify';
 import { content, methodPath, type MessageType, type MethodDefinition, type ServiceDefinition } from '@crikit/api';
 import {
   abortError, Backoff, containerdServices, CriError, deadline, DeadlineExceededError, FailedPreconditionError, InvalidArgumentError,
-  Logger, RuntimeObserver, StartOrder, UnavailableError,
-  type CallOptions, type ContainerdClient, type ContainerdServices, type DuplexCall, type Startable,
+  Logger, RuntimeObserver, StartOrder, Tracing, UnavailableError,
+  type CallOptions, type ContainerdClient, type ContainerdServices, type DuplexCall, type Startable, type TraceSpan,
 } from '@crikit/core';
 import { ContainerdAddress } from './containerd-address.js';
 import { ContainerdConfig } from './containerd-config.js';
@@ -87,6 +87,7 @@ export class GrpcContainerdClient implements ContainerdClient, Startable {
     @inject(ContainerdAddress) private readonly address: ContainerdAddress,
     @inject(Logger) log: Logger,
     @inject(RuntimeObserver) @optional() private readonly observer?: RuntimeObserver,
+    @inject(Tracing) @optional() private readonly tracing?: Tracing,
   ) {
     this.namespace = config.namespace;
     this.log = log.child({ component: 'containerd-client' });
@@ -183,14 +184,16 @@ export class GrpcContainerdClient implements ContainerdClient, Startable {
     return new Promise((resolve, reject) => {
       const ctx = callContext(doing, opts);
       if (ctx.signal?.aborted) return reject(abortError(ctx.signal, doing));
+      const traced = this.clientSpan(path);
       try {
         const call = this.channel(doing).makeUnaryRequest(
           path, passThrough, (bytes: Buffer) => method.responseType.decode(bytes), encode(method, req, doing),
-          this.metadata(ctx), grpcCallOptions(ctx),
+          this.metadata(ctx, traced), grpcCallOptions(ctx),
           (err, res) => (err ? reject(this.failure(err, ctx)) : resolve(res)),
         );
-        this.track(call, ctx.signal);
+        this.track(call, ctx.signal, traced?.span);
       } catch (err) {
+        traced?.span.end(grpc.status.UNKNOWN, err instanceof Error ? err.message : String(err));
         reject(err);
       }
     });
@@ -201,11 +204,18 @@ export class GrpcContainerdClient implements ContainerdClient, Startable {
   ): AsyncGenerator<unknown> {
     const ctx = callContext(doing, opts);
     if (ctx.signal?.aborted) throw abortError(ctx.signal, doing);
-    const call = this.channel(doing).makeServerStreamRequest(
-      path, passThrough, (bytes: Buffer) => method.responseType.decode(bytes), encode(method, req, doing),
-      this.metadata(ctx), grpcCallOptions(ctx),
-    );
-    this.track(call, ctx.signal);
+    const bytes = encode(method, req, doing);
+    const traced = this.clientSpan(path);
+    let call: grpc.ClientReadableStream<unknown>;
+    try {
+      call = this.channel(doing).makeServerStreamRequest(
+        path, passThrough, (b: Buffer) => method.responseType.decode(b), bytes, this.metadata(ctx, traced), grpcCallOptions(ctx),
+      );
+    } catch (err) {
+      traced?.span.end(grpc.status.UNAVAILABLE, err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+    this.track(call, ctx.signal, traced?.span);
     yield* this.responses(call, ctx);
   }
 
@@ -214,13 +224,15 @@ export class GrpcContainerdClient implements ContainerdClient, Startable {
     let failure: CriError | undefined = ctx.signal?.aborted ? abortError(ctx.signal, doing) : undefined;
     let call: grpc.ClientDuplexStream<Buffer, unknown> | undefined;
     if (!failure) {
+      const traced = this.clientSpan(path);
       try {
         call = this.channel(doing).makeBidiStreamRequest(
-          path, passThrough, (bytes: Buffer) => method.responseType.decode(bytes), this.metadata(ctx), grpcCallOptions(ctx),
+          path, passThrough, (bytes: Buffer) => method.responseType.decode(bytes), this.metadata(ctx, traced), grpcCallOptions(ctx),
         );
-        this.track(call, ctx.signal);
+        this.track(call, ctx.signal, traced?.span);
       } catch (err) {
         failure = fromGrpcError(err, doing);
+        traced?.span.end(grpc.status.UNAVAILABLE, failure.message);
       }
     }
     // Sends waiting for grpc-js; they fail with the call's status if it ends first.
@@ -272,15 +284,24 @@ export class GrpcContainerdClient implements ContainerdClient, Startable {
     }
   }
 
-  /** Cancels the call when `signal` fires or the client closes, until the call ends. */
-  private track(call: ActiveCall, signal: AbortSignal | undefined): void {
+  /** Cancels the call when `signal` fires or the client closes, until the call ends; then ends its span. */
+  private track(call: ActiveCall, signal: AbortSignal | undefined, span?: TraceSpan): void {
     const onAbort = (): void => call.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
     this.active.add(call);
-    call.on('status', () => {
+    call.on('status', (status: grpc.StatusObject) => {
       signal?.removeEventListener('abort', onAbort);
       this.active.delete(call);
+      span?.end(status.code, status.code === grpc.status.OK ? undefined : status.details);
     });
+  }
+
+  /** A span for a call made on behalf of a traced CRI call, and its trace-context headers (none without Tracing or outside one). */
+  private clientSpan(path: string): CallSpan | undefined {
+    if (!this.tracing) return undefined;
+    const headers: [string, string][] = [];
+    const span = this.tracing.startClientSpan(path.slice(1), (name, value) => headers.push([name, value]));
+    return span && { span, headers };
   }
 
   /** The crikit error for a failed call: the caller's abort or deadline, the client's close, or containerd's status. */
@@ -333,11 +354,16 @@ export class GrpcContainerdClient implements ContainerdClient, Startable {
     watch(channel.getConnectivityState(false));
   }
 
-  /** containerd reads the namespace, and the lease that holds what the call creates, from these headers. */
-  private metadata(ctx: CallContext): grpc.Metadata {
+  /**
+   * containerd reads the namespace, and the lease that holds what the call creates, from these headers;
+   * a traced call also carries its span's W3C trace context (`traceparent`), which containerd's own
+   * tracing continues.
+   */
+  private metadata(ctx: CallContext, traced?: CallSpan): grpc.Metadata {
     const metadata = new grpc.Metadata();
     metadata.set('containerd-namespace', this.namespace);
     if (ctx.lease) metadata.set('containerd-lease', ctx.lease);
+    for (const [name, value] of traced?.headers ?? []) metadata.set(name, value);
     return metadata;
   }
 }
@@ -360,6 +386,12 @@ function encode(method: MethodDefinition, req: object, doing: string): Buffer {
   } catch (err) {
     throw new InvalidArgumentError(`${doing}: encode request: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+}
+
+/** A traced call's span and the headers that carry its trace context. */
+interface CallSpan {
+  readonly span: TraceSpan;
+  readonly headers: [string, string][];
 }
 
 /** What one call is doing, its caller's signal, its deadline (epoch ms) and its lease. */

@@ -38,6 +38,7 @@ export * from './contracts/container-log-writer.js';
 export * from './contracts/stats-collector.js';
 export * from './contracts/pod-metrics-collector.js';
 export * from './contracts/rpc-observer.js';
+export * from './contracts/tracing.js';
 export * from './contracts/runtime-observer.js';
 export * from './contracts/streaming-server.js';
 export * from './contracts/container-streams.js';

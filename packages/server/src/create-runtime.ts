@@ -9,6 +9,7 @@ import { ContainerConfig, containerModule } from '@crikit/container';
 import { LoggingConfig, loggingModule } from '@crikit/logging';
 import { MetricsConfig, metricsModule } from '@crikit/metrics';
 import { StreamingConfig, streamingModule } from '@crikit/streaming';
+import { TracingConfig, tracingModule } from '@crikit/tracing';
 import { parseCriConfig, type CriConfig, type CriConfigInput } from './cri-config.js';
 import { CriConfigToken } from './cri-config-token.js';
 import { CriRuntime } from './cri-runtime.js';
@@ -52,12 +53,16 @@ export function createRuntime(options: CreateRuntimeOptions = {}): CriRuntime {
     o.bind(LoggingConfig).toConstantValue(config.logging);
     o.bind(StreamingConfig).toConstantValue(config.streaming);
     o.bind(MetricsConfig).toConstantValue(config.metrics);
+    o.bind(TracingConfig).toConstantValue(config.tracing);
   });
   const container = new Container();
   container.load(
     configModule, coreModule, containerdModule, imageModule, networkCniModule,
     sandboxModule, containerModule, loggingModule, metricsModule, streamingModule,
-    serverModule, ...(options.overrides ?? []),
+    serverModule,
+    // Traces only when asked for: without the module nothing is traced and OpenTelemetry is never loaded.
+    ...(config.tracing.endpoint === '' ? [] : [tracingModule]),
+    ...(options.overrides ?? []),
   );
   return new CriRuntime(container, config, log);
 }

@@ -10,6 +10,7 @@ import { imageConfigSchema } from '@crikit/image';
 import { networkCniConfigSchema } from '@crikit/network-cni';
 import { streamingConfigSchema } from '@crikit/streaming';
 import { metricsConfigSchema } from '@crikit/metrics';
+import { tracingConfigSchema } from '@crikit/tracing';
 import { serverConfigSchema } from './server-config.js';
 
 /** The whole crikit config: one section per package, every key defaulted. */
@@ -26,6 +27,7 @@ export const criConfigSchema = z.strictObject({
   cni: networkCniConfigSchema.prefault({}),
   streaming: streamingConfigSchema.prefault({}),
   metrics: metricsConfigSchema.prefault({}),
+  tracing: tracingConfigSchema.prefault({}),
 });
 export type CriConfig = z.infer<typeof criConfigSchema>;
 /** What a config file may say: every key optional. */

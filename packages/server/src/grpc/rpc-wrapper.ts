@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { inject, injectable, optional } from 'inversify';
-import { clampTimerMs, Logger, RpcObserver, UnavailableError } from '@crikit/core';
+import { clampTimerMs, Logger, RpcObserver, Tracing, UnavailableError, type TraceSpan } from '@crikit/core';
 import { grpcStatusOf } from '../grpc-status.js';
 import type { RpcWrapper } from './define-service.js';
+import { callHeader, endRpcSpan, spanMethod } from './rpc-span.js';
 
 /** Tells whether start-up has ended; until then every RPC answers UNAVAILABLE. */
 @injectable()
@@ -18,7 +19,7 @@ export class ReadinessGate {
 /**
  * The one wrapper every RPC runs through: refuses calls before start-up ends, gives the handler an
  * AbortSignal tied to the call's cancellation and deadline, maps errors to gRPC status, logs, and
- * counts in-flight calls so shutdown can drain them.
+ * counts in-flight calls so shutdown can drain them. With Tracing bound, each call runs in a span of its own.
  */
 @injectable()
 export class LoggingRpcWrapper implements RpcWrapper {
@@ -31,18 +32,37 @@ export class LoggingRpcWrapper implements RpcWrapper {
     @inject(Logger) private readonly log: Logger,
     @inject(ReadinessGate) private readonly gate: ReadinessGate,
     @inject(RpcObserver) @optional() private readonly observer?: RpcObserver,
+    @inject(Tracing) @optional() private readonly tracing?: Tracing,
   ) {}
 
   unary(rpc: string, handler: (req: unknown, signal: AbortSignal) => Promise<unknown>, call: grpc.ServerUnaryCall<unknown, unknown>, done: grpc.sendUnaryData<unknown>): void {
-    const { signal, release } = this.begin(call);
-    const started = process.hrtime.bigint();
-    this.guarded(rpc, () => handler(call.request, signal))
-      .then(res => { this.log.debug({ rpc, ms: msSince(started) }, 'rpc done'); this.observe(rpc, started, grpc.status.OK); done(null, res); },
-        err => done(this.toServiceError(rpc, err, started)))
-      .finally(release);
+    if (this.tracing) this.tracing.inServerSpan(spanMethod(call), callHeader(call), span => this.runUnary(rpc, handler, call, done, span));
+    else this.runUnary(rpc, handler, call, done);
   }
 
   stream(rpc: string, handler: (req: unknown, signal: AbortSignal) => AsyncIterable<unknown>, call: grpc.ServerWritableStream<unknown, unknown>): void {
+    if (this.tracing) this.tracing.inServerSpan(spanMethod(call), callHeader(call), span => this.runStream(rpc, handler, call, span));
+    else this.runStream(rpc, handler, call);
+  }
+
+  private runUnary(rpc: string, handler: (req: unknown, signal: AbortSignal) => Promise<unknown>, call: grpc.ServerUnaryCall<unknown, unknown>, done: grpc.sendUnaryData<unknown>, span?: TraceSpan): void {
+    const { signal, release } = this.begin(call);
+    const started = process.hrtime.bigint();
+    this.guarded(rpc, () => handler(call.request, signal))
+      .then(res => {
+        this.log.debug({ rpc, ms: msSince(started) }, 'rpc done');
+        this.observe(rpc, started, grpc.status.OK);
+        if (span) endRpcSpan(span, call.request, res, grpc.status.OK);
+        done(null, res);
+      }, err => {
+        const failure = this.toServiceError(rpc, err, started);
+        if (span) endRpcSpan(span, call.request, undefined, failure.code!, failure.details);
+        done(failure);
+      })
+      .finally(release);
+  }
+
+  private runStream(rpc: string, handler: (req: unknown, signal: AbortSignal) => AsyncIterable<unknown>, call: grpc.ServerWritableStream<unknown, unknown>, span?: TraceSpan): void {
     const { signal, release } = this.begin(call);
     const ends = new AbortController();
     const end = (reason?: unknown): void => ends.abort(reason);
@@ -54,8 +74,12 @@ export class LoggingRpcWrapper implements RpcWrapper {
       await pump(handler(call.request, ends.signal), call, ends.signal);
       // Streams are ended at shutdown so that it never waits on a client that just listens.
       if (this.stopping && !signal.aborted) throw new UnavailableError(`${rpc}: crikit is stopping`);
-    }).then(() => { this.observe(rpc, started, grpc.status.OK); call.end(); },
-      err => call.emit('error', this.toServiceError(rpc, err, started)))
+    }).then(() => { this.observe(rpc, started, grpc.status.OK); if (span) endRpcSpan(span, call.request, undefined, grpc.status.OK); call.end(); },
+      err => {
+        const failure = this.toServiceError(rpc, err, started);
+        if (span) endRpcSpan(span, call.request, undefined, failure.code!, failure.details);
+        call.emit('error', failure);
+      })
       .finally(() => {
         this.streams.delete(end);
         signal.removeEventListener('abort', cancelled);
