@@ -13,6 +13,7 @@ import { ContainerdContainerManager } from './containerd-container-manager.js';
 import { ContainerdContainerStreams } from './containerd-container-streams.js';
 import { HostFactsProvider } from './host-facts-provider.js';
 import { ImageVolumes } from './image-volumes.js';
+import { CheckpointImages } from './checkpoint/checkpoint-images.js';
 import { CheckpointRestorer } from './checkpoint/checkpoint-restorer.js';
 import { ContainerCheckpointer } from './checkpoint/container-checkpointer.js';
 import { CriuProbe } from './checkpoint/criu-probe.js';
@@ -52,6 +53,7 @@ export const containerModule = new ContainerModule(options => {
   options.bind(ContainerStreams).toService(ContainerdContainerStreams);
   options.bind(CriuProbe).toSelf().inSingletonScope();
   options.bind(ContainerCheckpointer).toSelf().inSingletonScope();
+  options.bind(CheckpointImages).toSelf().inSingletonScope();
+  options.bind(Startable).toService(CheckpointImages);
   options.bind(CheckpointRestorer).toSelf().inSingletonScope();
-  options.bind(Startable).toService(CheckpointRestorer);
 });
