@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import { cri } from '@crikit/api';
 import {
   nowNs, CleanupStack, containerName, deadline, JoinableAttempts, containerdRuntime, ContainerdClient, ContainerStore,
   containerRecordOf, CrikitKeys, encodeContainerMetadata, encodeContainerStatus, FailedPreconditionError, ImageLookup,
   initialContainerStatus, InvalidArgumentError, jsonAny, Logger, PathsConfig, RemappedSnapshots, RuntimeEventBus, RuntimeFeatures, runtimeHandler,
-  RuntimesConfig, sandboxPaths, SandboxStore, Snapshotter, CgroupConfig, withLease, type ContainerCreateRequest,
+  RuntimesConfig, sandboxPaths, SandboxStore, Snapshotter, CgroupConfig, UndoRetries, withLease, type ContainerCreateRequest,
   type ContainerId, type ContainerMetadata, type ContainerRecord, type ImageRecord, type SandboxRecord,
 } from '@crikit/core';
 import { loadLocalhostSeccompProfile, toSpecAny, type UserDb } from '@crikit/oci';
@@ -17,7 +17,7 @@ import { planImageVolumes } from './image-volume-plan.js';
 import { ImageVolumes, type MountedImageVolumes } from './image-volumes.js';
 import { prepareHostDevices, StatHostDevices } from './host-devices.js';
 import { prepareHostMounts } from './host-mounts.js';
-import { readRootfsUserDb } from './rootfs-user-db.js';
+import { readRootfsUserDb, rootfsMountsDir } from './rootfs-user-db.js';
 import { buildContainerSpec } from './spec/build-container-spec.js';
 import { applyCdiEdits } from './cdi/apply-cdi-edits.js';
 import { CdiRegistry } from './cdi/cdi-registry.js';
@@ -67,6 +67,7 @@ export class ContainerCreator {
     @inject(ImageVolumes) private readonly volumes: ImageVolumes,
     @inject(RemappedSnapshots) private readonly remapped: RemappedSnapshots,
     @inject(CdiRegistry) private readonly cdi: CdiRegistry,
+    @inject(UndoRetries) @optional() private readonly undoRetries?: UndoRetries,
   ) {}
 
   /**
@@ -182,7 +183,9 @@ export class ContainerCreator {
       this.bus.emit('container:created', record);
       return id;
     } catch (err) {
-      await cleanup.run(AbortSignal.timeout(rollbackMs));
+      // What containerd was not there to undo (container, snapshot) is tried again once it is back.
+      const failed = await cleanup.run(AbortSignal.timeout(rollbackMs));
+      this.undoRetries?.defer(`container ${id}`, failed);
       throw err;
     }
   }
@@ -235,7 +238,7 @@ export class ContainerCreator {
       // Shared by every create of this image, so no caller's signal ends it; its own deadline
       // does, and a failure (a hang included) is never kept.
       const limit = deadline([], userDbTimeoutMs);
-      db = readRootfsUserDb(mounts, limit.signal).finally(() => limit.dispose());
+      db = readRootfsUserDb(mounts, limit.signal, rootfsMountsDir(this.paths)).finally(() => limit.dispose());
       this.userDbs.set(key, db);
       db.catch(() => this.userDbs.delete(key));
     }

@@ -1,6 +1,7 @@
 // Start-up recovery of a container whose StartContainer a crikitd kill cut short, against fakes: the
 // record still says created while containerd has its task (created, running or stopped).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,14 +16,16 @@ import { ContainerExits } from './container-exits.js';
 import { ContainerInspection } from './container-inspection.js';
 import { lifecycleFixture } from './container-lifecycle-fixtures.js';
 import { ContainerRecovery } from './container-recovery.js';
+import { rootfsMountsDir } from './rootfs-user-db.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crikit-container-recovery-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 const signal = () => AbortSignal.timeout(10_000);
 
 /** A lifecycle fixture as a restarted crikitd finds it: the created container only in containerd, with a task of `status`. */
-async function restartedWith(n: number, status: number) {
-  const f = await lifecycleFixture({ rootDir: path.join(root, `root-${n}`), stateDir: path.join(root, `state-${n}`) });
+async function restartedWith(n: number, status: number, beforeStart?: (paths: { rootDir: string; stateDir: string }, id: string) => void) {
+  const paths = { rootDir: path.join(root, `root-${n}`), stateDir: path.join(root, `state-${n}`) };
+  const f = await lifecycleFixture(paths);
   const record = f.store.get(f.id);
   await f.containerd.containers.update({
     container: {
@@ -44,9 +47,10 @@ async function restartedWith(n: number, status: number) {
   });
   const bus = new RuntimeEventBus(silentLogger);
   const exits = new ContainerExits(f.containerd, f.store, new ContainerdEventMonitor(f.containerd, silentLogger), new FakeLogWriter(), f.io, bus, silentLogger);
-  const recovery = new ContainerRecovery(f.containerd, f.store, f.io, f.lifecycle, exits, new ContainerInspection(new ContainerStore(), bus), silentLogger);
+  const recovery = new ContainerRecovery(f.containerd, f.store, f.io, f.lifecycle, exits, new ContainerInspection(new ContainerStore(), bus), silentLogger, paths);
+  beforeStart?.(paths, f.id);
   await recovery.start(signal());
-  return f;
+  return { ...f, paths };
 }
 
 test('a task created but never started is killed and deleted; the container stays created and StartContainer works', async () => {
@@ -72,4 +76,19 @@ test('a task that started and exited while crikit was down records its exit', as
   const s = f.store.get(f.id).status;
   assert.equal(s.state, 'exited');
   assert.equal(f.tasks.has(f.id), false, 'the stopped task is deleted');
+});
+
+test('start-up sweeps the state dirs of unknown containers and the rootfs mounts a killed CreateContainer left', async () => {
+  let mountpoint = '';
+  const f = await restartedWith(4, taskTypes.Status.RUNNING, (paths, id) => {
+    for (const owner of [id, 'f'.repeat(64)]) fs.mkdirSync(path.join(paths.stateDir, 'containers', owner), { recursive: true });
+    mountpoint = path.join(rootfsMountsDir(paths), 'crikit-rootfs-killed');
+    fs.mkdirSync(mountpoint, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountpoint]);
+  });
+  const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some(l => l.split(' ')[4] === mountpoint);
+  if (mounted) execFileSync('umount', [mountpoint]);
+  assert.equal(mounted, false, 'the rootfs mount is gone');
+  assert.equal(fs.existsSync(mountpoint), false);
+  assert.deepEqual(fs.readdirSync(path.join(f.paths.stateDir, 'containers')), [f.id], 'only the known container keeps its state dir');
 });

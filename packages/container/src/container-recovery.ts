@@ -1,13 +1,16 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { inject, injectable } from 'inversify';
 import {
   nowNs, timestampNs, ContainerdClient, ContainerStore, CrikitKeys, destroyTask, getKnownTask, isLive, isUnknown, Logger, parseJsonAny,
-  recoverContainerRecord, specJsonOf, StartOrder, type ContainerId, type ContainerRecord, type Startable,
+  PathsConfig, recoverContainerRecord, specJsonOf, StartOrder, type ContainerId, type ContainerRecord, type Startable,
 } from '@crikit/core';
 import { taskTypes } from '@crikit/api';
 import { ContainerExits } from './container-exits.js';
 import { ContainerInspection } from './container-inspection.js';
 import { ContainerIo } from './container-io.js';
 import { ContainerLifecycle } from './container-lifecycle.js';
+import { rootfsMountsDir, sweepRootfsMounts } from './rootfs-user-db.js';
 
 /**
  * Rebuilds the container store from containerd at start-up: running containers get their output
@@ -28,6 +31,7 @@ export class ContainerRecovery implements Startable {
     @inject(ContainerExits) private readonly exits: ContainerExits,
     @inject(ContainerInspection) private readonly inspection: ContainerInspection,
     @inject(Logger) private readonly log: Logger,
+    @inject(PathsConfig) private readonly paths: PathsConfig,
   ) {}
 
   async start(signal: AbortSignal): Promise<void> {
@@ -59,6 +63,20 @@ export class ContainerRecovery implements Startable {
       }
     }
     this.log.info({ containers: containers.length }, 'containers recovered');
+    await this.sweep().catch(err => this.log.warn({ err }, 'sweep what no container owns'));
+  }
+
+  /**
+   * What a crikitd killed in CreateContainer or StartContainer left that no container owns, as
+   * containerd's CRI sweeps its orphaned container dirs at start-up: state dirs (FIFOs) of unknown ids,
+   * and rootfs mounts made to read an image's users. Nothing is under way yet.
+   */
+  private async sweep(): Promise<void> {
+    const dir = path.join(this.paths.stateDir, 'containers');
+    const orphans = (await fs.readdir(dir).catch(() => [] as string[])).filter(id => !this.store.find(id));
+    for (const id of orphans) await fs.rm(path.join(dir, id), { recursive: true, force: true });
+    const mounts = await sweepRootfsMounts(rootfsMountsDir(this.paths));
+    if (orphans.length + mounts.length > 0) this.log.info({ stateDirs: orphans, rootfsMounts: mounts }, 'swept what no container owns');
   }
 
   async stop(): Promise<void> {}

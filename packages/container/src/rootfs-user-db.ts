@@ -11,13 +11,20 @@ import { readRootFile } from './rootfs-path.js';
 const run = promisify(execFile);
 
 /**
+ * Where readRootfsUserDb mounts under crikit's state dir: what a crikitd killed meanwhile left mounted
+ * there is swept at start-up (ContainerRecovery), never another crikitd's.
+ */
+export const rootfsMountsDir = (paths: { readonly stateDir: string }): string => path.join(paths.stateDir, 'rootfs-mounts');
+
+/**
  * `/etc/passwd` and `/etc/group` of a container's rootfs, read by mounting its snapshot read-only
- * on a temporary dir (as containerd's CRI does to resolve users), then unmounting it. `signal`
- * ends a mount that hangs.
+ * on a temporary dir under `parent` (as containerd's CRI does to resolve users), then unmounting it.
+ * `signal` ends a mount that hangs.
  * @throws UnavailableError when the snapshot cannot be mounted
  */
-export async function readRootfsUserDb(mounts: readonly types.Mount[], signal: AbortSignal): Promise<UserDb> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'crikit-rootfs-'));
+export async function readRootfsUserDb(mounts: readonly types.Mount[], signal: AbortSignal, parent = os.tmpdir()): Promise<UserDb> {
+  await fs.mkdir(parent, { recursive: true });
+  const dir = await fs.mkdtemp(path.join(parent, 'crikit-rootfs-'));
   try {
     await mountAll(mounts, dir, signal);
     try {
@@ -55,4 +62,17 @@ async function mountAll(mounts: readonly types.Mount[], target: string, signal: 
   } catch (err) {
     throw new UnavailableError(`read rootfs users: mount ${args.join(" ")}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
   }
+}
+
+/** Unmounts and removes every dir readRootfsUserDb left under `parent` (none may be in use). Resolves with them. */
+export async function sweepRootfsMounts(parent: string): Promise<string[]> {
+  const names = await fs.readdir(parent).catch(() => [] as string[]);
+  const mountinfo = names.length > 0 ? await fs.readFile('/proc/self/mountinfo', 'utf8') : '';
+  const mounted = new Set(mountinfo.split('\n').map(line => line.split(' ')[4]));
+  for (const name of names) {
+    const dir = path.join(parent, name);
+    if (mounted.has(dir)) await run('umount', ['--lazy', dir]);
+    await fs.rmdir(dir);
+  }
+  return names;
 }

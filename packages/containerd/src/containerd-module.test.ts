@@ -8,6 +8,7 @@ import { ContainerdConfig, containerdConfigSchema } from './containerd-config.js
 import { containerdModule } from './containerd-module.js';
 import { GrpcContainerdClient } from './grpc-containerd-client.js';
 import { ManagedContainerd, ManagedContainerdOptions } from './managed-containerd.js';
+import { OrphanShimSweep } from './orphan-shims.js';
 
 function containerWith(input: unknown): Container {
   const container = new Container();
@@ -30,14 +31,15 @@ describe('containerdModule', () => {
     assert.equal(client.namespace, 'k8s.io');
   });
 
-  it('binds the managed containerd and the client as Startables, in start order', () => {
+  it('binds the managed containerd, the client and the orphan shim sweep as Startables, in start order', () => {
     const container = containerWith({});
     const startables = container.getAll<Startable>(Startable);
-    assert.equal(startables.length, 2);
+    assert.equal(startables.length, 3);
     assert.ok(startables.includes(container.get<ManagedContainerd>(ManagedContainerd)));
     assert.ok(startables.includes(container.get<GrpcContainerdClient>(GrpcContainerdClient)));
+    assert.ok(startables.includes(container.get<OrphanShimSweep>(OrphanShimSweep)));
     const orders = startables.map(s => s.startOrder).sort((a, b) => a - b);
-    assert.deepEqual(orders, [StartOrder.containerd, StartOrder.containerdClient]);
+    assert.deepEqual(orders, [StartOrder.containerd, StartOrder.containerdClient, StartOrder.recovery + 6]);
   });
 
   it('points the client at the managed socket, or at the configured one', () => {

@@ -4,10 +4,12 @@ import { ConfiguredContainerdAddress } from './configured-containerd-address.js'
 import { ContainerdAddress } from './containerd-address.js';
 import { GrpcContainerdClient } from './grpc-containerd-client.js';
 import { ManagedContainerd } from './managed-containerd.js';
+import { OrphanShimSweep } from './orphan-shims.js';
 
 /**
  * Binds the containerd package: ManagedContainerd, the address provider, GrpcContainerdClient as core's
- * ContainerdClient, and both as Startables (containerd first, then the client). Singletons.
+ * ContainerdClient, and both as Startables (containerd first, then the client), and the start-up
+ * OrphanShimSweep. Singletons.
  *
  * Expects `ContainerdConfig` and core's `Logger` to be bound (the server binds config slices); binding
  * `ManagedContainerdOptions` is optional. Each default is bound `toSelf()` and its token points at it
@@ -22,4 +24,6 @@ export const containerdModule = new ContainerModule(options => {
   // ManagedContainerd.start is a no-op unless `address` is `managed`.
   options.bind(Startable).toService(ManagedContainerd);
   options.bind(Startable).toService(GrpcContainerdClient);
+  options.bind(OrphanShimSweep).toSelf().inSingletonScope();
+  options.bind(Startable).toService(OrphanShimSweep);
 });

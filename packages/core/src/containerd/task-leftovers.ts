@@ -71,6 +71,19 @@ export function specCgroupsPath(spec: Uint8Array | string | undefined): string |
   }
 }
 
+/** The ids of the shim processes running for containerd at `address` in `namespace` (read from /proc). */
+export async function shimIdsOn(address: string, namespace: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const name of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const argv = (await fs.readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    const arg = (flag: string): string | undefined => { const i = argv.indexOf(flag); return i < 0 ? undefined : argv[i + 1]; };
+    const id = arg('-id');
+    if (id && arg('-address') === address && arg('-namespace') === namespace && argv.some(a => path.basename(a).startsWith('containerd-shim'))) ids.push(id);
+  }
+  return ids;
+}
+
 /** The shim processes started for `id` (any containerd), with the bundle dir each runs in. */
 async function shimsOf(id: string): Promise<{ pid: number; bundle: string | undefined }[]> {
   const found: { pid: number; bundle: string | undefined }[] = [];

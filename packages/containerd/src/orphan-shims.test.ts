@@ -1,0 +1,46 @@
+// OrphanShimSweep on real processes that read like shims: the one of crikit's containerd with no task is
+// killed (its bundle dir removed); one with a task, or of another containerd, is left alone.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { silentLogger } from '@crikit/core';
+import { FakeContainerd, randomId } from '@crikit/core/testing';
+import { OrphanShimSweep } from './orphan-shims.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crikit-orphan-shims-'));
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function fakeShim(id: string, address: string): ChildProcess {
+  const script = path.join(root, 'containerd-shim-runc-v2');
+  fs.writeFileSync(script, 'setInterval(() => {}, 1_000_000);\n');
+  const bundle = path.join(root, 'state', 'io.containerd.runtime.v2.task', 'k8s.io', id);
+  fs.mkdirSync(bundle, { recursive: true });
+  const child = spawn(process.execPath, [script, '-namespace', 'k8s.io', '-id', id, '-address', address], { cwd: bundle, stdio: 'ignore' });
+  children.push(child);
+  return child;
+}
+
+test('a shim of our containerd that serves no task is killed; one with a task or of another containerd stays', async () => {
+  const ours = path.join(root, 'containerd.sock');
+  const [lost, running, elsewhere] = [randomId(), randomId(), randomId()];
+  const orphan = fakeShim(lost, ours);
+  const live = fakeShim(running, ours);
+  const other = fakeShim(elsewhere, path.join(root, 'other.sock'));
+  const containerd = new FakeContainerd();
+  containerd.handle('tasks.list', () => ({ tasks: [{ id: running, pid: live.pid, status: 2 }] }));
+  await new Promise(r => setTimeout(r, 300));
+  const sweep = new OrphanShimSweep(containerd, { socketPath: ours }, silentLogger);
+  assert.deepEqual(await sweep.sweep(AbortSignal.timeout(10_000)), [lost]);
+  await new Promise(r => (orphan.exitCode !== null || orphan.signalCode !== null ? r(undefined) : orphan.once('exit', r)));
+  assert.equal(orphan.signalCode, 'SIGKILL');
+  assert.equal(fs.existsSync(path.join(root, 'state', 'io.containerd.runtime.v2.task', 'k8s.io', lost)), false);
+  assert.equal(live.exitCode ?? live.signalCode, null);
+  assert.equal(other.exitCode ?? other.signalCode, null);
+});
