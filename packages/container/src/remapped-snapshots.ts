@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { inject, injectable } from 'inversify';
 import type { types } from '@crikit/api';
 import {
-  ContainerdClient, deadline, ignoreNotFound, isFailedPrecondition, isNotFound, KeyedSingleFlight, Logger, RuntimeEventBus,
+  ContainerdClient, deadline, ignoreNotFound, isFailedPrecondition, isNotFound, KeyedSingleFlight, Logger, PathsConfig, RuntimeEventBus,
   Snapshotter, StartOrder, UnavailableError, withLease, type PodUserNamespace, type RemappedSnapshotRequest,
   type RemappedSnapshots, type Startable,
 } from '@crikit/core';
@@ -17,7 +16,7 @@ const run = promisify(execFile);
 /** containerd's labels of a snapshot whose files are shifted for a user namespace (`snapshots.LabelSnapshotUIDMapping`). */
 export const UID_MAPPING_LABEL = 'containerd.io/snapshot/uidmapping';
 export const GID_MAPPING_LABEL = 'containerd.io/snapshot/gidmapping';
-/** Marks the committed remapped copies crikit makes, so that `removeUnused` finds them (and nothing else). */
+/** Marks the remapped copies crikit makes (and the view and work snapshots of a copy being made), so that `removeUnused` finds them (and nothing else). */
 export const REMAPPED_LABEL = 'crikit.io/remapped-from';
 
 /** How long making one remapped copy (mount, copy, shift, commit) may take: large images take long. */
@@ -65,6 +64,7 @@ export class ContainerdRemappedSnapshots implements RemappedSnapshots, Startable
     @inject(ContainerdClient) private readonly containerd: ContainerdClient,
     @inject(Snapshotter) private readonly snapshotter: string,
     @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
+    @inject(PathsConfig) private readonly paths: PathsConfig,
     @inject(Logger) private readonly log: Logger,
   ) {}
 
@@ -126,7 +126,10 @@ export class ContainerdRemappedSnapshots implements RemappedSnapshots, Startable
     const signal = limit.signal;
     const work = `${name}-remap`;
     const view = `${name}-view`;
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'crikit-remap-'));
+    // Under crikit's state dir, where the image and the copy are mounted while the copy is made.
+    const base = path.join(this.paths.stateDir, 'remap');
+    await fs.mkdir(base, { recursive: true, mode: 0o700 });
+    const dir = await fs.mkdtemp(path.join(base, 'copy-'));
     const [source, target] = [path.join(dir, 'image'), path.join(dir, 'copy')];
     const started = Date.now();
     try {
@@ -136,8 +139,9 @@ export class ContainerdRemappedSnapshots implements RemappedSnapshots, Startable
       await remove(view);
       await remove(work);
       try {
-        const image = await snapshots.view({ snapshotter: this.snapshotter, key: view, parent }, { signal, lease });
-        const copy = await snapshots.prepare({ snapshotter: this.snapshotter, key: work, parent: '' }, { signal, lease });
+        // Labelled too, so that a sweep finds what a crikitd killed mid-copy left (see removeUnused).
+        const image = await snapshots.view({ snapshotter: this.snapshotter, key: view, parent, labels: { [REMAPPED_LABEL]: parent } }, { signal, lease });
+        const copy = await snapshots.prepare({ snapshotter: this.snapshotter, key: work, parent: '', labels: { [REMAPPED_LABEL]: parent } }, { signal, lease });
         await fs.mkdir(source);
         await fs.mkdir(target);
         await mountAt(image.mounts, source, ['ro', 'nodev', 'nosuid'], signal);
