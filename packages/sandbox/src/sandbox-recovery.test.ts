@@ -6,7 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { ContainerStore, RuntimeEventBus, silentLogger, type ContainerdEventMonitor, type TaskExit } from '@crikit/core';
+import { taskTypes } from '@crikit/api';
+import {
+  ContainerStore, CrikitKeys, encodeSandboxMetadata, encodeSandboxStatus, jsonAny, NotFoundError, RuntimeEventBus, silentLogger,
+  type ContainerdEventMonitor, type TaskExit,
+} from '@crikit/core';
 import { FakeContainerd, FakeNetworkNamespaces, FakePodNetwork, sandboxRecord, sandboxStoreWith } from '@crikit/core/testing';
 import { SandboxInspection } from './sandbox-inspection.js';
 import { SandboxRecovery } from './sandbox-recovery.js';
@@ -44,5 +48,40 @@ test('a pause exit during a teardown is left to the teardown; one on its own is 
   assert.equal(containerd.requestsTo('tasks.delete').length, 1);
   assert.equal(store.get(id).status.state, 'notready');
   assert.equal(store.get(id).status.exitStatus, 137);
+  await recovery.stop();
+});
+
+test('start-up: a pause task created but never started (RunPodSandbox killed) is killed and deleted; the pod is NOTREADY', async () => {
+  const record = sandboxRecord();
+  const id = record.metadata.id;
+  const containerd = new FakeContainerd();
+  await containerd.containers.create({
+    container: {
+      id, labels: { [CrikitKeys.kind]: 'sandbox' },
+      extensions: {
+        [CrikitKeys.sandboxMetadata]: jsonAny(CrikitKeys.sandboxMetadata, encodeSandboxMetadata(record.metadata)),
+        [CrikitKeys.sandboxStatus]: jsonAny(CrikitKeys.sandboxStatus, encodeSandboxStatus(record.status)),
+      },
+    },
+  });
+  const tasks = new Map<string, number>([[id, taskTypes.Status.CREATED]]);
+  containerd.handle('tasks.get', req => {
+    const status = tasks.get(req.containerId);
+    if (status === undefined) throw new NotFoundError(`task ${req.containerId}`);
+    return { process: { containerId: req.containerId, pid: 77, status } };
+  });
+  containerd.handle('tasks.kill', req => { tasks.set(req.containerId, taskTypes.Status.STOPPED); return {}; });
+  containerd.handle('tasks.wait', () => ({ exitStatus: 137 }));
+  containerd.handle('tasks.delete', req => { tasks.delete(req.containerId); return {}; });
+  const store = sandboxStoreWith([]);
+  const bus = new RuntimeEventBus(silentLogger);
+  const paths = { rootDir: path.join(root, 'root-2'), stateDir: path.join(root, 'state-2') };
+  const teardown = new SandboxTeardown(store, new ContainerStore(), new FakePodNetwork(), new FakeNetworkNamespaces(), containerd, bus,
+    paths as never, 'overlayfs', silentLogger, undefined);
+  const recovery = new SandboxRecovery(containerd, store, { events: new EventEmitter() } as unknown as ContainerdEventMonitor, teardown, bus,
+    silentLogger, new SandboxInspection(bus));
+  await recovery.start(AbortSignal.timeout(10_000));
+  assert.equal(store.get(id).status.state, 'notready');
+  assert.equal(tasks.has(id), false, 'the pause task is gone');
   await recovery.stop();
 });

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import { taskTypes } from '@crikit/api';
 import {
-  ContainerdClient, ContainerdEventMonitor, CrikitKeys, deleteTask, getKnownTask, isLive, isUnknown, Logger, missedExits, parseJsonAny,
+  ContainerdClient, ContainerdEventMonitor, CrikitKeys, deleteTask, destroyTask, getKnownTask, isLive, isUnknown, Logger, missedExits, parseJsonAny,
   recoverSandboxRecord, RuntimeEventBus, SandboxStore, SerialRuns, specJsonOf, StartOrder, type SandboxId, type Startable, type TaskExit,
 } from '@crikit/core';
 import { SandboxInspection } from './sandbox-inspection.js';
@@ -68,6 +68,10 @@ export class SandboxRecovery implements Startable {
           : isLive(task) && task!.status !== taskTypes.Status.CREATED
           ? { ...status, state: 'ready', pid: task!.pid }
           : { ...status, state: 'notready', pid: 0, exitStatus: task?.exitStatus ?? status.exitStatus };
+      }
+      // As containerd's CRI: a pause task that is not running (never started, or exited) is killed and deleted.
+      if (status.state === 'notready' && task && !isUnknown(task)) {
+        await destroyTask(this.containerd, c.id, signal).catch(err => this.log.warn({ sandbox: c.id, err }, 'delete the task of a pause that is not running'));
       }
       this.store.add({ metadata: record.metadata, status });
       this.inspection.remember(c.id, { runtimeType: c.runtime?.name ?? '', specJson: specJsonOf(c.spec) });
