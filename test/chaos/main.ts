@@ -5,7 +5,9 @@
 //   --faults a,b / CHAOS_FAULTS   only these fault kinds (crikitd-kill, containerd-kill, cni-fail,
 //                                cni-hang, registry-flap; all by default)
 //   CHAOS_CONCURRENCY            lifecycles at once (3)
-// The default is the CI-sized run. Network numbers 70 (this run).
+//   CHAOS_NETWORK                podTestEnv's network number (70; 71 and 93 are the chaos suite's too,
+//                                for a second run at once)
+// The default is the CI-sized run.
 import { parseArgs } from 'node:util';
 import { runChaos } from './chaos-run.js';
 import { faultKinds, type FaultKind } from './faults.js';
@@ -21,7 +23,7 @@ const t0 = Date.now();
 const log = (line: string): void => console.log(`[chaos +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`);
 
 log(`seed ${seed} (replay with --seed ${seed}), ${lifecycles} lifecycles, ${concurrency} at once, faults: ${faults.join(', ')}`);
-const report = await runChaos({ seed, lifecycles, concurrency, network: 70, faultGapMs: [1_500, 5_000], faults: faults as FaultKind[], log });
+const report = await runChaos({ seed, lifecycles, concurrency, network: Number(process.env.CHAOS_NETWORK ?? 70), faultGapMs: [1_500, 5_000], faults: faults as FaultKind[], log });
 const injected = Object.values(report.faults).reduce((a, b) => a + b, 0);
 console.log(JSON.stringify({ ...report, faultsTotal: injected, problems: report.problems.length }, null, 1));
 for (const p of report.problems) console.log(`PROBLEM: ${p}`);
