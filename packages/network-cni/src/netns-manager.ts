@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { inject, injectable } from 'inversify';
-import { abortError, AlreadyExistsError, InvalidArgumentError, Logger, PathsConfig, UnavailableError, type NetworkNamespaces } from '@crikit/core';
+import { inject, injectable, optional } from 'inversify';
+import { AlreadyExistsError, DirectProcessRunner, InvalidArgumentError, Logger, PathsConfig, ProcessRunner, UnavailableError, type NetworkNamespaces } from '@crikit/core';
 
 
 /** One line of /proc/self/mountinfo that matters here. */
@@ -15,7 +14,8 @@ interface MountEntry {
  * Pins namespaces with util-linux, as `ip netns add` does without native code: the dir
  * `<stateDir>/netns` is made a private bind mount once (so the pins do not propagate to, or get
  * held by, peer mount namespaces), then `unshare --net=<file> true` bind-mounts the new
- * namespace's nsfs inode onto an empty file.
+ * namespace's nsfs inode onto an empty file. The tools run through the ProcessRunner (crikitd's
+ * spawn helper), directly when none is bound.
  */
 @injectable()
 export class PinnedNetnsManager implements NetworkNamespaces {
@@ -23,7 +23,11 @@ export class PinnedNetnsManager implements NetworkNamespaces {
   readonly dir: string;
   private dirReady: Promise<void> | undefined;
 
-  constructor(@inject(PathsConfig) paths: PathsConfig, @inject(Logger) private readonly log: Logger) {
+  constructor(
+    @inject(PathsConfig) paths: PathsConfig,
+    @inject(Logger) private readonly log: Logger,
+    @inject(ProcessRunner) @optional() private readonly runner: ProcessRunner = new DirectProcessRunner(),
+  ) {
     this.dir = path.join(paths.stateDir, 'netns');
   }
 
@@ -48,7 +52,7 @@ export class PinnedNetnsManager implements NetworkNamespaces {
       // A file left by a crash between the write and the mount pins nothing: it is simply reused.
       await fs.writeFile(file, '', { mode: 0o444 });
       const [tool, args] = command(file);
-      await run(tool, args, signal, doing);
+      await this.run(tool, args, signal, doing);
     } catch (err) {
       await fs.rm(file, { force: true }).catch(() => {});
       throw err;
@@ -62,7 +66,7 @@ export class PinnedNetnsManager implements NetworkNamespaces {
     const mount = (await readMounts()).find(m => m.mountPoint === netnsPath);
     if (mount && mount.fsType !== 'nsfs') throw new InvalidArgumentError(`${doing}: a ${mount.fsType} mount, not a network namespace`);
     // Lazy detach: a plugin or process may still hold the namespace open; the kernel frees it when the last user goes.
-    if (mount) await run('umount', ['--lazy', netnsPath], signal, doing);
+    if (mount) await this.run('umount', ['--lazy', netnsPath], signal, doing);
     try {
       const st = await fs.lstat(netnsPath);
       if (!st.isFile()) throw new InvalidArgumentError(`${doing}: not a regular file`);
@@ -87,13 +91,20 @@ export class PinnedNetnsManager implements NetworkNamespaces {
       .sort();
   }
 
+  /** Runs a util-linux tool; a failure becomes UnavailableError carrying its stderr. */
+  private async run(file: string, args: string[], signal: AbortSignal, doing: string): Promise<void> {
+    const out = await this.runner.run({ file, args, timeoutMs: 30_000, doing }, signal);
+    if (out.code === 0) return;
+    throw new UnavailableError(`${doing}: ${file} ${args[0]}: ${out.stderr.trim() || `exit status ${out.code ?? out.signal}`}`);
+  }
+
   /** Makes the dir a private mount point once per process; concurrent callers share the work. */
   private ensureDir(signal: AbortSignal, doing: string): Promise<void> {
     this.dirReady ??= (async () => {
       await fs.mkdir(this.dir, { recursive: true, mode: 0o711 });
       const mounted = (await readMounts()).some(m => m.mountPoint === this.dir);
-      if (!mounted) await run('mount', ['--bind', this.dir, this.dir], signal, doing);
-      await run('mount', ['--make-private', this.dir], signal, doing);
+      if (!mounted) await this.run('mount', ['--bind', this.dir, this.dir], signal, doing);
+      await this.run('mount', ['--make-private', this.dir], signal, doing);
     })().catch(err => {
       this.dirReady = undefined; // let the next create try again
       throw err;
@@ -118,17 +129,4 @@ async function readMounts(): Promise<MountEntry[]> {
 
 function unescapeMountPath(p: string): string {
   return p.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-/** Runs a util-linux tool; a failure becomes UnavailableError carrying its stderr. */
-function run(file: string, args: string[], signal: AbortSignal, doing: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortError(signal, doing));
-    execFile(file, args, { signal, timeout: 30_000 }, (err, _stdout, stderr) => {
-      if (!err) return resolve();
-      if (signal.aborted) return reject(abortError(signal, doing));
-      const why = String(stderr).trim() || err.message;
-      reject(new UnavailableError(`${doing}: ${file} ${args[0]}: ${why}`, { cause: err }));
-    });
-  });
 }

@@ -5,11 +5,13 @@ import { pino } from 'pino';
 import { errorKind } from '@crikit/core';
 import { loadCriConfigFile, parseCriConfig, type CriConfigInput } from './cri-config.js';
 import { createRuntime } from './create-runtime.js';
+import { tuneDaemonHeap } from './daemon-heap.js';
 import { crikitVersion } from './runtime-info-handlers.js';
 
 const usage = `usage: crikitd [--config FILE] [--socket PATH] [--log-level trace|debug|info|warn|error] [--version]`;
 
 async function main(): Promise<number> {
+  tuneDaemonHeap();
   let args;
   try {
     args = parseArgs({ options: {
