@@ -154,3 +154,59 @@ test('a counter checkpointed, removed and restored into a new container counts o
   await c.runtime.stopPodSandbox({ podSandboxId: pod });
   await c.runtime.removePodSandbox({ podSandboxId: pod });
 });
+
+// Where `criu check` fails, this shows the rest of the path works up to criu itself: with crikit's
+// check answered by a wrapper (every other criu command goes to the real one, and runc, under
+// containerd, uses the real criu anyway), CheckpointContainer reaches `runc checkpoint` and
+// CreateContainer + StartContainer reach `runc restore` through containerd's task API; criu's failure
+// comes back to the caller, the checkpointed container keeps running, and nothing is left behind.
+test('with crikit\'s criu check passed, checkpoint and restore reach runc and criu through containerd, and their failure leaves nothing', { skip: criu === undefined && 'criu works on this host: the round trip above runs instead' }, async () => {
+  const wrapperDir = fs.mkdtempSync(path.join(env.dirs.dir, 'criu-wrapper-'));
+  fs.writeFileSync(path.join(wrapperDir, 'criu'), '#!/bin/sh\n[ "$1" = check ] && exit 0\nexec /usr/sbin/criu "$@"\n', { mode: 0o755 });
+  const savedPath = process.env.PATH;
+  // A fresh runtime, so its criu probe has no earlier answer; the same containerd root and pods dirs.
+  c.close();
+  await stopRuntimeAndPods(runtime);
+  process.env.PATH = `${wrapperDir}:${savedPath}`;
+  try {
+    runtime = createRuntime({ logger: testLogger(), config: env.config });
+    await runtime.start(AbortSignal.timeout(60_000));
+    c = criClient(runtime.socket);
+    const podCfg = podConfig('ckpt-plumbing');
+    const pod = (await c.runtime.runPodSandbox({ config: podCfg })).podSandboxId;
+    const running = await runContainer(c, pod, podCfg, containerConfig('counter', env.busybox, counter));
+    const location = path.join(env.dirs.dir, 'plumbing.tar');
+    await assert.rejects(c.runtime.checkpointContainer({ containerId: running, location }), (e: GrpcError) => {
+      console.log(`# checkpoint, criu's answer: ${e.details.slice(0, 300)}`);
+      return e.code !== status.OK && /criu|checkpoint/i.test(e.details);
+    });
+    assert.equal(fs.existsSync(location), false);
+    assert.equal((await c.runtime.containerStatus({ containerId: running })).status!.state, cri.ContainerState.CONTAINER_RUNNING);
+    const before = await count(running);
+    await new Promise(r => setTimeout(r, 600));
+    assert.ok((await count(running)) > before, 'the container was resumed after the failed checkpoint');
+
+    const archive = path.join(env.dirs.dir, 'plumbing-archive.tar');
+    await madeUpArchive(archive);
+    const { containerId: restored } = await c.runtime.createContainer({ podSandboxId: pod, sandboxConfig: podCfg, config: containerConfig('restored', archive, 'true') });
+    const created = (await c.runtime.containerStatus({ containerId: restored })).status!;
+    assert.equal(created.image?.image, env.busybox);
+    assert.equal(created.annotations.restored, 'true');
+    assert.equal(created.annotations['io.kubernetes.container.hash'], 'old');
+    const checkpoints = path.join((env.config.paths as { rootDir: string }).rootDir, 'checkpoints');
+    assert.deepEqual(fs.readdirSync(path.join(checkpoints, restored, 'images')), ['inventory.img']);
+    await assert.rejects(c.runtime.startContainer({ containerId: restored }), (e: GrpcError) => {
+      console.log(`# restore, runc's answer: ${e.details.slice(0, 300)}`);
+      return /restore|criu/i.test(e.details);
+    });
+    const failed = (await c.runtime.containerStatus({ containerId: restored })).status!;
+    assert.equal(failed.state, cri.ContainerState.CONTAINER_EXITED);
+    assert.equal(failed.reason, 'StartError');
+    await c.runtime.removeContainer({ containerId: restored });
+    await eventually(async () => (fs.existsSync(path.join(checkpoints, restored)) ? undefined : true), 'the restore images to go with the container');
+    await c.runtime.stopPodSandbox({ podSandboxId: pod });
+    await c.runtime.removePodSandbox({ podSandboxId: pod });
+  } finally {
+    process.env.PATH = savedPath;
+  }
+});
