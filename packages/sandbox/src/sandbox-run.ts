@@ -3,7 +3,7 @@ import { inject, injectable, optional } from 'inversify';
 import { cri } from '@crikit/api';
 import {
   nowNs, CgroupConfig, CleanupStack, ContainerdClient, containerdRuntime, CrikitKeys, deadline, destroyTask, encodeSandboxMetadata,
-  encodeSandboxStatus, ImageService, initialSandboxStatus, InvalidArgumentError, jsonAny, Logger, NetworkNamespaces,
+  encodeSandboxStatus, ImageService, initialSandboxStatus, InvalidArgumentError, jsonAny, Logger, NetworkNamespaces, ProcessRunner,
   JoinableAttempts, PathsConfig, PodNetwork, RuntimeEventBus, runtimeHandler, RuntimesConfig, sandboxName, sandboxPaths,
   isNotFound, removeTaskLeftovers, sandboxRecordOf, specCgroupsPath, SandboxStore, Snapshotter, throwIfAborted, UndoRetries, writeExtension,
   sandboxUserNamespace, type ImageRecord, type PodUserNamespace, type SandboxId, type SandboxMetadata, type SandboxRecord,
@@ -65,6 +65,8 @@ export class SandboxRunner {
     @inject(SandboxInspection) private readonly inspection: SandboxInspection,
     @inject(UndoRetries) @optional() private readonly undoRetries?: UndoRetries,
     @inject(SandboxUserNamespaces) @optional() private readonly userns?: SandboxUserNamespaces,
+    // Runs `mount` and `umount` of the shm (crikitd's spawn helper); from this process when not bound.
+    @inject(ProcessRunner) @optional() private readonly runner?: ProcessRunner,
   ) {}
 
   /**
@@ -117,8 +119,8 @@ export class SandboxRunner {
       }
       cleanup.push('remove files', () => removeSandboxFiles(files));
       await writeSandboxFiles(files, config, hostNetwork);
-      cleanup.push('remove shm', () => removeSandboxState(files));
-      if (!hostIpc) await mountShm(files, this.config.shmSizeBytes);
+      cleanup.push('remove shm', () => removeSandboxState(files, this.runner));
+      if (!hostIpc) await mountShm(files, this.config.shmSizeBytes, this.runner);
       if (userns) await this.userns?.exposeFiles(files);
 
       let metadata: SandboxMetadata = {
