@@ -2,7 +2,9 @@
 // killed between tasks.start and its reply) left the task running while the record said the start
 // failed. RemoveContainer then only asked containerd to delete the task, which refuses for a running
 // one: "cannot delete a running process", again on every retry, and the shim leaked. Here that state
-// is made directly: a task created and started through containerd while crikitd is down.
+// is made directly: a task created and started through containerd while crikitd is down. Start-up
+// recovery now takes such a task for a started container, as containerd's CRI does (it has no FIFOs
+// here, so none are opened), and the removal stops it first.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';

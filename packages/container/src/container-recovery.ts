@@ -94,8 +94,11 @@ export class ContainerRecovery implements Startable {
       await this.io.remove(id);
       this.log.info({ container: id }, 'deleted the task a StartContainer cut short had created');
     } else if (isLive(task)) {
-      const io = await this.io.open(id, id, { tty: record.metadata.config.tty, stdin: record.metadata.config.stdin });
-      await this.lifecycle.attachLogs(record, io);
+      // Its output is read again from the FIFOs the task was given (a task made without any has none to read).
+      if (task.stdout !== '') {
+        const io = await this.io.open(id, id, { tty: record.metadata.config.tty, stdin: record.metadata.config.stdin });
+        await this.lifecycle.attachLogs(record, io);
+      }
       const started = this.store.update(id, s => ({ ...s, state: 'running', pid: task.pid, startedAt: nowNs() }));
       await this.exits.persist(started, signal);
       this.log.info({ container: id, pid: task.pid }, 'container started by a StartContainer cut short');
