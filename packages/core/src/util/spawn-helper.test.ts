@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import type { ProcessRunner } from '../contracts/process-runner.js';
@@ -98,6 +99,28 @@ describe('SpawnHelper supervision', () => {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
       helper.run({ file: '/bin/sh', args: ['-c', `sleep 0.0${i % 5}; echo ${i}`], timeoutMs: 10_000, doing: `echo ${i}` }, signal())));
     assert.deepEqual(results.map(r => r.stdout), Array.from({ length: 20 }, (_, i) => `${i}\n`));
+  });
+
+  test('a helper whose parent is SIGKILLed exits on its own', async () => {
+    const program = `
+      const { SpawnHelper } = await import(${JSON.stringify(new URL('./spawn-helper.js', import.meta.url).href)});
+      const { silentLogger } = await import(${JSON.stringify(new URL('../logger.js', import.meta.url).href)});
+      const h = new SpawnHelper(silentLogger);
+      await h.start(new AbortController().signal);
+      console.log(h.pid);
+      setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', program], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const pid = Number(await new Promise<string>((resolve, reject) => {
+        parent.stdout.once('data', (b: Buffer) => resolve(b.toString()));
+        parent.once('exit', code => reject(new Error(`parent exited ${code} before its helper was up`)));
+      }));
+      assert.ok(alive(pid));
+      parent.kill('SIGKILL');
+      await until(`helper ${pid} gone after its parent`, () => !alive(pid) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '), 10_000);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   test('stop ends the helper; runs after it spawn directly', async () => {
