@@ -22,6 +22,8 @@ export const CheckpointFiles = {
   checkpointDir: 'checkpoint',
   /** The container's changes to its image's rootfs, an uncompressed OCI layer tar. */
   rootfsDiff: 'rootfs-diff.tar',
+  /** Files the container deleted from its image's rootfs, a JSON list (CRI-O and Podman write it; containerd uses whiteouts). */
+  deletedFiles: 'deleted.files',
   /** criu's statistics and log of the dump. */
   statsDump: 'stats-dump',
   dumpLog: 'dump.log',

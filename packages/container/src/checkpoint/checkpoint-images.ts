@@ -8,7 +8,7 @@ import {
   ContainerdClient, ContainerStore, InvalidArgumentError, Logger, PathsConfig, RuntimeEventBus, Snapshotter, StartOrder,
   type ContainerId, type ContainerRecord, type Startable,
 } from '@crikit/core';
-import { CheckpointFiles, readArchive } from './checkpoint-archive.js';
+import { CheckpointFiles, readArchive, readJsonMember } from './checkpoint-archive.js';
 import { CriuProbe } from './criu-probe.js';
 import { applyRootfsDiff } from './rootfs-diff.js';
 
@@ -66,14 +66,19 @@ export class CheckpointImages implements Startable {
     const prefix = `${CheckpointFiles.checkpointDir}/`;
     let imageFiles = 0;
     let hasLayer = false;
+    let deleted: string[] | undefined;
     await readArchive(archive, {
-      file: async (name, _size, body) => {
+      file: async (name, size, body) => {
         if (name.startsWith(prefix) && !name.slice(prefix.length).includes('/')) {
           await pipeline(body, createWriteStream(path.join(images, name.slice(prefix.length)), { mode: 0o600 }));
           imageFiles++;
         } else if (name === CheckpointFiles.rootfsDiff) {
           await pipeline(body, createWriteStream(layer, { mode: 0o600 }));
           hasLayer = true;
+        } else if (name === CheckpointFiles.deletedFiles) {
+          const list = await readJsonMember(archive, name, size, body);
+          if (!Array.isArray(list) || !list.every(f => typeof f === 'string')) throw new InvalidArgumentError(`checkpoint archive ${archive}: ${name} is not a list of paths`);
+          deleted = list;
         } else if (name === CheckpointFiles.containerLog && logPath) {
           // As containerd 2.x: the new container's log starts with the checkpointed one's. Never
           // through a link planted at the log path (the log writer opens it the same way).
@@ -87,9 +92,9 @@ export class CheckpointImages implements Startable {
       },
     }, signal);
     if (imageFiles === 0) throw new InvalidArgumentError(`checkpoint archive ${archive}: it has no criu images under ${prefix}`);
-    if (hasLayer) {
+    if (hasLayer || deleted?.length) {
       const { mounts } = await this.containerd.snapshots.mounts({ snapshotter: this.snapshotter, key: id }, { signal });
-      const applied = await applyRootfsDiff(layer, mounts, signal);
+      const applied = await applyRootfsDiff({ layer: hasLayer ? layer : undefined, deleted }, mounts, signal);
       await fs.rm(layer, { force: true });
       this.log.debug({ container: id, ...applied }, 'applied the checkpoint rootfs diff');
     }

@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { pack as tarPack, type Header } from 'tar-stream';
 import { InvalidArgumentError } from '@crikit/core';
-import { applyLayer } from './rootfs-diff.js';
+import { applyLayer, removeInRoot } from './rootfs-diff.js';
 
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'crikit-rootfs-diff-test-'));
 after(() => fs.rm(tmp, { recursive: true, force: true }));
@@ -88,4 +88,20 @@ test('applyLayer skips device nodes and FIFOs, counting them', async () => {
   const file = path.join(tmp, 'devices.tar');
   await fs.writeFile(file, await layer([{ name: 'fifo', type: 'fifo' }, { name: 'ok', type: 'file', data: '1' }]));
   assert.deepEqual(await applyLayer(file, root, AbortSignal.timeout(10_000)), { applied: 1, skipped: 1 });
+});
+
+test('removeInRoot removes what deleted.files lists, never through a link or out of the root', async () => {
+  const root = await rootWith('deleted', { 'etc/motd': 'hi', 'var/lib/x/y': 'y' });
+  const outside = path.join(tmp, 'outside-deleted');
+  await fs.mkdir(outside);
+  await fs.writeFile(path.join(outside, 'precious'), 'p');
+  await fs.symlink(outside, path.join(root, 'link'));
+  assert.equal(await removeInRoot(root, '/etc/motd'), true);
+  assert.equal(await removeInRoot(root, 'var/lib/x'), true);
+  assert.equal(await removeInRoot(root, '/etc/motd'), false, 'already gone');
+  assert.equal(await removeInRoot(root, '/link/precious'), false);
+  assert.equal(await removeInRoot(root, '/../outside-deleted/precious'), false);
+  assert.equal(await fs.readFile(path.join(outside, 'precious'), 'utf8'), 'p');
+  assert.deepEqual((await fs.readdir(root)).sort(), ['etc', 'link', 'var']);
+  assert.deepEqual(await fs.readdir(path.join(root, 'var/lib')), []);
 });

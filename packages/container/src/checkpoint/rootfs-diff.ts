@@ -21,13 +21,21 @@ export interface AppliedDiff {
   readonly skipped: number;
 }
 
+/** What to change in a restored container's rootfs. */
+export interface RootfsChanges {
+  /** `rootfs-diff.tar`: an OCI layer, plain or gzip (OCI whiteouts remove files). */
+  readonly layer?: string | undefined;
+  /** `deleted.files`' paths (CRI-O and Podman list deletions there instead of whiteouts). */
+  readonly deleted?: readonly string[] | undefined;
+}
+
 /**
- * Applies `rootfs-diff.tar` (an OCI layer, plain or gzip) onto a container's snapshot: the snapshot
- * is mounted read-write on a temporary dir, the layer is unpacked into it (OCI whiteouts remove
- * files), and it is unmounted.
+ * Applies a checkpoint's rootfs changes onto a container's snapshot: the snapshot is mounted
+ * read-write on a temporary dir, the listed deletions are made and the layer is unpacked into it,
+ * and it is unmounted.
  * @throws UnavailableError when the snapshot cannot be mounted; InvalidArgumentError for a bad layer
  */
-export async function applyRootfsDiff(layer: string, mounts: readonly types.Mount[], signal: AbortSignal): Promise<AppliedDiff> {
+export async function applyRootfsDiff(changes: RootfsChanges, mounts: readonly types.Mount[], signal: AbortSignal): Promise<AppliedDiff> {
   if (mounts.length !== 1) throw new UnavailableError(`apply rootfs diff: expected one rootfs mount, got ${mounts.length}`);
   const m = mounts[0]!;
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'crikit-restore-'));
@@ -37,7 +45,10 @@ export async function applyRootfsDiff(layer: string, mounts: readonly types.Moun
       throw new UnavailableError(`apply rootfs diff: mount ${args.join(' ')}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
     });
     try {
-      return await applyLayer(layer, dir, signal);
+      let removed = 0;
+      for (const file of changes.deleted ?? []) if (await removeInRoot(dir, file)) removed++;
+      const applied = changes.layer ? await applyLayer(changes.layer, dir, signal) : { applied: 0, skipped: 0 };
+      return { applied: applied.applied + removed, skipped: applied.skipped };
     } finally {
       await run('umount', [dir]).catch(() => run('umount', ['--lazy', dir]));
     }
@@ -126,6 +137,24 @@ async function writeMember(root: string, target: string, h: Header, body: Readab
   await fs.lchown(target, h.uid ?? 0, h.gid ?? 0);
   if (h.type !== 'symlink') await fs.chmod(target, mode);
   if (h.mtime) await fs.lutimes(target, h.mtime, h.mtime);
+  return true;
+}
+
+/**
+ * Removes `file` (a path inside the rootfs) under `root`; a path that climbs out or goes through a
+ * link is left alone. True when something was removed.
+ */
+export async function removeInRoot(root: string, file: string): Promise<boolean> {
+  const parts = file.split('/').filter(p => p !== '' && p !== '.');
+  if (parts.length === 0 || parts.includes('..')) return false;
+  let dir = root;
+  for (const part of parts.slice(0, -1)) {
+    dir = path.join(dir, part);
+    if (!(await fs.lstat(dir).catch(() => undefined))?.isDirectory()) return false;
+  }
+  const target = path.join(dir, parts[parts.length - 1]!);
+  if (!(await fs.lstat(target).catch(() => undefined))) return false;
+  await fs.rm(target, { recursive: true, force: true });
   return true;
 }
 
