@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { after } from 'node:test';
-import { ContainerdEventMonitor, NotFoundError, RuntimeEventBus, silentLogger, type ContainerRecord, type SandboxRecord } from '@crikit/core';
+import { ContainerdEventMonitor, DirectProcessRunner, NotFoundError, RuntimeEventBus, silentLogger, type ContainerRecord, type SandboxRecord } from '@crikit/core';
 import { containerRecord, containerStoreWith, FakeContainerd, FakeLogWriter, sandboxRecord, sandboxStoreWith } from '@crikit/core/testing';
 import { AttachHub } from './attach-hub.js';
 import { ContainerExits } from './container-exits.js';
@@ -54,7 +54,7 @@ export async function lifecycleFixture(dirs: { rootDir: string; stateDir: string
   const exits = new ContainerExits(containerd, store, new ContainerdEventMonitor(containerd, silentLogger), logs, io, bus, silentLogger);
   const sandboxes = sandboxStoreWith([pod]);
   const lifecycle = new ContainerLifecycle(store, sandboxes, containerd, io, logs, exits, new AttachHub(containerd), bus, 'overlayfs', silentLogger,
-    new ImageVolumes(containerd, store, dirs, 'overlayfs', silentLogger));
+    new ImageVolumes(containerd, store, dirs, 'overlayfs', silentLogger, new DirectProcessRunner()));
   after(() => io.endAll());
   return { lifecycle, store, containerd, tasks, id, io, sandboxes, pod, exits, bus };
 }

@@ -1,41 +1,39 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { promisify } from 'node:util';
 import type { types } from '@crikit/api';
-import { UnavailableError } from '@crikit/core';
+import { UnavailableError, type ProcessRunner } from '@crikit/core';
 import { parseMountinfo } from './host-mounts.js';
 
-const run = promisify(execFile);
-const stderrOf = (err: unknown): string => (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+/** How long one `mount` or `umount` of an image volume may take. */
+const mountTimeoutMs = 30_000;
 
 /**
  * Mounts a snapshot (its one mount from containerd: a bind of a single layer or an overlay of
- * lower dirs) read-only on `target`. `signal` ends a mount that hangs.
+ * lower dirs) read-only on `target`, with `mount` run by `runner` (crikitd's spawn helper).
  * @throws UnavailableError naming the mount and the cause
  */
-export async function mountReadOnly(mounts: readonly types.Mount[], target: string, signal: AbortSignal): Promise<void> {
+export async function mountReadOnly(runner: ProcessRunner, mounts: readonly types.Mount[], target: string, signal: AbortSignal): Promise<void> {
   if (mounts.length !== 1) throw new UnavailableError(`mount image volume on ${target}: expected one snapshot mount, got ${mounts.length}`);
   const m = mounts[0]!;
   const options = [...m.options.filter(o => o !== 'rw' && o !== 'ro'), 'ro'].join(',');
   // util-linux makes a read-only bind in two steps (bind, then remount ro), as the kernel needs.
   const args = m.type === 'bind' ? ['--bind', '-o', options, m.source, target] : ['-t', m.type, '-o', options, m.source, target];
-  try {
-    await run('mount', args, { signal });
-  } catch (err) {
-    throw new UnavailableError(`mount image volume: mount ${args.join(' ')}: ${stderrOf(err)}`, { cause: err });
-  }
+  const doing = `mount image volume on ${target}`;
+  const out = await runner.run({ file: 'mount', args, timeoutMs: mountTimeoutMs, doing }, signal);
+  if (out.code !== 0) throw new UnavailableError(`${doing}: mount ${args.join(' ')}: ${out.stderr.trim() || `exit status ${out.code ?? out.signal}`}`);
 }
 
-/** Unmounts `target` when something is mounted there (a busy one lazily). Idempotent. */
-export async function unmount(target: string): Promise<void> {
+/**
+ * Unmounts `target` when something is mounted there (lazily when it is busy), with `umount` run by
+ * `runner`. Idempotent.
+ * @throws UnavailableError when it stays mounted
+ */
+export async function unmount(runner: ProcessRunner, target: string, signal: AbortSignal): Promise<void> {
   if (!(await isMountPoint(target))) return;
-  try {
-    await run('umount', [target]);
-  } catch (err) {
-    await run('umount', ['--lazy', target]).catch(() => {
-      throw new UnavailableError(`unmount image volume ${target}: ${stderrOf(err)}`, { cause: err });
-    });
-  }
+  const doing = `unmount image volume ${target}`;
+  const out = await runner.run({ file: 'umount', args: [target], timeoutMs: mountTimeoutMs, doing }, signal);
+  if (out.code === 0) return;
+  const lazy = await runner.run({ file: 'umount', args: ['--lazy', target], timeoutMs: mountTimeoutMs, doing }, signal);
+  if (lazy.code !== 0) throw new UnavailableError(`${doing}: ${out.stderr.trim() || `exit status ${out.code ?? out.signal}`}`);
 }
 
 /** Whether `target` (resolved) is a mount point in crikit's mount namespace. False when it is missing. */

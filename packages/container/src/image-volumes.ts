@@ -3,7 +3,7 @@ import path from 'node:path';
 import { inject, injectable } from 'inversify';
 import type { cri } from '@crikit/api';
 import {
-  ContainerdClient, ContainerStore, ignoreNotFound, InvalidArgumentError, Logger, PathsConfig, Snapshotter, StartOrder,
+  ContainerdClient, ContainerStore, ignoreNotFound, InvalidArgumentError, Logger, PathsConfig, ProcessRunner, Snapshotter, StartOrder,
   type CleanupStack, type ContainerRecord, type Startable,
 } from '@crikit/core';
 import type { ImageVolumeRequest } from './image-volume-plan.js';
@@ -43,6 +43,7 @@ export class ImageVolumes implements Startable {
     @inject(PathsConfig) private readonly paths: PathsConfig,
     @inject(Snapshotter) private readonly snapshotter: string,
     @inject(Logger) private readonly log: Logger,
+    @inject(ProcessRunner) private readonly runner: ProcessRunner,
   ) {}
 
   /** The directory holding container `id`'s image volume mounts. */
@@ -69,8 +70,8 @@ export class ImageVolumes implements Startable {
         { snapshotter: this.snapshotter, key, parent: image.metadata.chainId, labels: { [imageVolumeLabel]: id } }, { signal, lease });
       cleanup.push(`remove image volume snapshot ${key}`, s => ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key }, { signal: s })));
       await fs.mkdir(target, { recursive: true, mode: 0o700 });
-      await mountReadOnly(view, target, signal);
-      cleanup.push(`unmount image volume ${target}`, () => unmount(target));
+      await mountReadOnly(this.runner, view, target, signal);
+      cleanup.push(`unmount image volume ${target}`, s => unmount(this.runner, target, s));
       const hostPath = mount.imageSubPath ? await subPathIn(target, mount.imageSubPath, `${what}: image volume mounts[${index}] at "${mount.containerPath}"`) : target;
       mounts[index] = { ...mount, image: undefined, imageSubPath: '', hostPath };
       labels[`containerd.io/gc.ref.snapshot.${this.snapshotter}/image-volume-${index}`] = key;
@@ -89,7 +90,7 @@ export class ImageVolumes implements Startable {
     const found = await this.mountDirs(id);
     if (fromConfig.length === 0 && found.length === 0) return;
     for (const index of new Set([...found, ...fromConfig])) {
-      await unmount(path.join(this.dir(id), String(index)));
+      await unmount(this.runner, path.join(this.dir(id), String(index)), signal);
       await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: this.key(id, index) }, { signal }));
     }
     await this.removeDirs(id);
@@ -134,7 +135,7 @@ export class ImageVolumes implements Startable {
       const key = this.key(id, index);
       const { mounts } = await this.containerd.snapshots.mounts({ snapshotter: this.snapshotter, key }, { signal });
       await fs.mkdir(target, { recursive: true, mode: 0o700 });
-      await mountReadOnly(mounts, target, signal);
+      await mountReadOnly(this.runner, mounts, target, signal);
       this.log.info({ container: id, target }, 'image volume mounted again');
     }
   }
@@ -144,7 +145,7 @@ export class ImageVolumes implements Startable {
     const swept: string[] = [];
     for (const id of await fs.readdir(root).catch(() => [] as string[])) {
       if (known.has(id)) continue;
-      for (const index of await this.mountDirs(id)) await unmount(path.join(this.dir(id), String(index)));
+      for (const index of await this.mountDirs(id)) await unmount(this.runner, path.join(this.dir(id), String(index)), signal);
       await this.removeDirs(id);
       swept.push(this.dir(id));
     }
