@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Container } from 'inversify';
 import {
   CgroupConfig, cgroupConfigSchema, ContainerdClient, ContainerLogWriter, ContainerManager, ContainerStreams, coreModule, ImageLookup, Logger,
-  PathsConfig, RuntimeFeatures, RuntimesConfig, runtimesConfigSchema, silentLogger, Snapshotter, Startable,
+  PathsConfig, RemappedSnapshots, RuntimeFeatures, RuntimesConfig, runtimesConfigSchema, silentLogger, Snapshotter, Startable,
 } from '@crikit/core';
 import { FakeContainerd, FakeImageService, FakeLogWriter } from '@crikit/core/testing';
 import { ContainerConfig, containerConfigSchema } from './container-config.js';
@@ -13,6 +13,7 @@ import { ContainerRecovery } from './container-recovery.js';
 import { ContainerdContainerManager } from './containerd-container-manager.js';
 import { ContainerdContainerStreams } from './containerd-container-streams.js';
 import { HostFactsProvider } from './host-facts-provider.js';
+import { ContainerdRemappedSnapshots } from './remapped-snapshots.js';
 import { FeatureSources, HostFeatureSources } from './runtime-features/feature-sources.js';
 import { ProbedRuntimeFeatures } from './runtime-features/probed-runtime-features.js';
 
@@ -39,6 +40,9 @@ test('containerModule binds the container manager, exit tracking and recovery, a
   assert.ok(c.get(RuntimeFeatures) instanceof ProbedRuntimeFeatures);
   assert.ok(c.get(FeatureSources) instanceof HostFeatureSources);
   assert.ok(startables.includes(c.get(ProbedRuntimeFeatures)));
+  // Remapped rootfs snapshots for user namespace pods, swept from start-up on.
+  assert.ok(c.get(RemappedSnapshots) instanceof ContainerdRemappedSnapshots);
+  assert.ok(startables.includes(c.get(ContainerdRemappedSnapshots)));
   // Exec and Attach with a streaming client.
   assert.equal(c.get(ContainerStreams), c.get(ContainerdContainerStreams));
 });

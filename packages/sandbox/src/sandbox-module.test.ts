@@ -12,6 +12,7 @@ import { SandboxConfig, sandboxConfigSchema } from './sandbox-config.js';
 import { sandboxModule } from './sandbox-module.js';
 import { SandboxRecovery } from './sandbox-recovery.js';
 import { SandboxSweep } from './sandbox-sweep.js';
+import { SandboxUserNamespaces } from './sandbox-userns.js';
 
 test('sandboxModule binds the sandbox manager and its recovery, as singletons', () => {
   const c = new Container();
@@ -32,5 +33,7 @@ test('sandboxModule binds the sandbox manager and its recovery, as singletons', 
   assert.ok(c.getAll(Startable).some(s => s instanceof SandboxRecovery));
   assert.ok(c.getAll(Startable).some(s => s instanceof SandboxSweep));
   assert.ok(c.get(PortForwarder) instanceof NsenterPortForwarder);
+  // Without the container package (RuntimeFeatures, RemappedSnapshots) it still resolves, and refuses user namespaces.
+  assert.ok(c.get(SandboxUserNamespaces) instanceof SandboxUserNamespaces);
   assert.equal(c.get(PortForwarder), c.get(NsenterPortForwarder));
 });
