@@ -29,9 +29,6 @@ let peek: Awaited<ReturnType<typeof containerdPeek>>;
 
 before(async () => {
   env = await podTestEnv(N, { runtimes: { handlers: { runc: {}, crun: { binaryName: 'crun' } } } });
-  // runc bind-mounts the rootfs and the pod's files from inside the user namespace, as an unprivileged
-  // host uid: the dirs above crikit's and containerd's must let it through, as /run and /var/lib do.
-  fs.chmodSync(env.dirs.dir, 0o711);
   daemon = await startCrikitd(env.config, env.dirs.dir);
   peek = await containerdPeek(path.join(env.dirs.dir, 'cs', 'containerd.sock'));
   await daemon.client.image.pullImage({ image: { image: env.busybox } });
@@ -85,6 +82,17 @@ test('Status advertises user namespaces for runc (no idmapped mounts needed) and
   assert.equal(handlers.find(h => h.name === 'runc')?.features?.userNamespaces, true);
   assert.equal(handlers.find(h => h.name === '')?.features?.userNamespaces, true);
   assert.equal(handlers.find(h => h.name === 'crun')?.features?.userNamespaces, false);
+});
+
+test('a node whose dirs keep the namespace\'s root out refuses user namespace pods FAILED_PRECONDITION, naming the dir', async () => {
+  // runc bind-mounts the rootfs and the pod's files from inside the user namespace, as an unprivileged
+  // host uid: the dirs above crikit's and containerd's must let it through, as /run and /var/lib do.
+  // The test's dir is 0700 (mkdtemp) until it is opened below.
+  assert.equal(fs.statSync(env.dirs.dir).mode & 0o777, 0o700);
+  await assert.rejects(daemon.client.runtime.runPodSandbox({ config: usernsPod('closed-dir') }), (e: { code: number; details: string }) =>
+    e.code === status.FAILED_PRECONDITION && e.details.includes(`${env.dirs.dir} (mode 0700) does not let others search it`));
+  assert.deepEqual((await daemon.client.runtime.listPodSandbox({})).items, []);
+  fs.chmodSync(env.dirs.dir, 0o711);
 });
 
 test('a pod in a user namespace: the mapping inside, image files owned by root, writes owned by the offset on the host, sysctls and network', async t => {

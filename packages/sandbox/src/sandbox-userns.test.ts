@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cri, type types } from '@crikit/api';
 import {
-  InvalidArgumentError, runtimesConfigSchema, sandboxPaths, type RemappedSnapshotRequest, type RemappedSnapshots,
+  FailedPreconditionError, InvalidArgumentError, runtimesConfigSchema, sandboxPaths, type RemappedSnapshotRequest, type RemappedSnapshots,
 } from '@crikit/core';
 import { FakeNetworkNamespaces, FakeRuntimeFeatures } from '@crikit/core/testing';
 import type { OciSpec } from '@crikit/oci';
@@ -15,6 +15,7 @@ const UIDS = { containerId: 0, hostId: 65536, length: 65536 };
 const GIDS = { containerId: 0, hostId: 131072, length: 1000 };
 const signal = new AbortController().signal;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ck-sandbox-userns-'));
+fs.chmodSync(root, 0o711);
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** Records prepares; makes nothing. */
@@ -55,6 +56,15 @@ describe('SandboxUserNamespaces.check', () => {
     await assert.rejects(helper().check(pod(), 'crun', alone, signal), (e: Error) => e instanceof InvalidArgumentError && /runtime handler "crun" does not support user namespaces/.test(e.message));
     await assert.rejects(new SandboxUserNamespaces(runtimes, paths, new FakeNetworkNamespaces(), undefined, undefined).check(pod(), 'runc', alone, signal), InvalidArgumentError);
     await assert.rejects(helper(null as unknown as undefined).check(pod(), 'runc', alone, signal), InvalidArgumentError);
+  });
+  it('refuses FAILED_PRECONDITION while a dir above crikit\'s does not let the namespace\'s root through', async () => {
+    fs.chmodSync(root, 0o700);
+    try {
+      await assert.rejects(helper().check(pod(), 'runc', alone, signal), (e: Error) => e instanceof FailedPreconditionError && e.message.includes(`${root} (mode 0700) does not let others search it`));
+    } finally {
+      fs.chmodSync(root, 0o711);
+    }
+    assert.ok(await helper().check(pod(), 'runc', alone, signal));
   });
   it('refuses host namespaces and interface sysctls', async () => {
     for (const shared of ['hostNetwork', 'hostPid', 'hostIpc'] as const) {

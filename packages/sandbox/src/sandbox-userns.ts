@@ -3,7 +3,7 @@ import path from 'node:path';
 import { inject, injectable, optional } from 'inversify';
 import type { cri, types } from '@crikit/api';
 import {
-  deadline, InvalidArgumentError, NetworkNamespaces, POD_USERNS_FIELD, RemappedSnapshots, RuntimeFeatures, runtimeHandler,
+  deadline, FailedPreconditionError, InvalidArgumentError, NetworkNamespaces, POD_USERNS_FIELD, RemappedSnapshots, RuntimeFeatures, runtimeHandler,
   PathsConfig, RuntimesConfig, sandboxUserNamespace, type PodUserNamespace, type SandboxPaths,
 } from '@crikit/core';
 import type { OciSpec } from '@crikit/oci';
@@ -62,7 +62,31 @@ export class SandboxUserNamespaces {
     if (namesInterface(sharing.sysctls)) {
       throw new InvalidArgumentError(`${POD_USERNS_FIELD}: a sysctl of a network interface cannot be set in a user namespace pod, whose interfaces CNI adds after the pause starts`);
     }
+    const closed = await this.closedAncestor();
+    if (closed) {
+      throw new FailedPreconditionError(`${POD_USERNS_FIELD}: ${closed.dir} (mode ${closed.mode.toString(8).padStart(4, '0')}) does not let others search it, `
+        + 'and runc sets a user namespace pod up as an unprivileged host uid that must reach the files under it: chmod o+x it');
+    }
     return userns;
+  }
+
+  /**
+   * The first dir above crikit's root or state dir that others may not search (crikit's own dirs
+   * get that permission from `exposeFiles`), or undefined. Missing dirs are not checked.
+   */
+  private async closedAncestor(): Promise<{ dir: string; mode: number } | undefined> {
+    for (const top of [this.paths.rootDir, this.paths.stateDir]) {
+      const ancestors: string[] = [];
+      for (let dir = path.dirname(path.resolve(top)); ; dir = path.dirname(dir)) {
+        ancestors.unshift(dir);
+        if (dir === path.dirname(dir)) break;
+      }
+      for (const dir of ancestors) {
+        const mode = await fs.stat(dir).then(st => st.mode & 0o7777, () => undefined);
+        if (mode !== undefined && (mode & 0o001) === 0) return { dir, mode };
+      }
+    }
+    return undefined;
   }
 
   /** The pause's rootfs: a remapped snapshot of the pause image (see RemappedSnapshots.prepare). */
