@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { cri } from '@crikit/api';
 import { createRuntime, type CriRuntime } from '@crikit/server';
-import { readTar, writeTar } from '@crikit/testkit';
+import { buildImage, pushImage, readTar, writeTar, type TarEntry } from '@crikit/testkit';
 import { containerConfig, eventually, runContainer } from '../support/container-fixture.js';
 import { criClient, type CriClient } from '../support/cri-client.js';
 import { stopRuntimeAndPods } from '../support/pod-cleanup.js';
@@ -59,15 +59,29 @@ const counter = 'i=0; while true; do i=$((i+1)); echo $i; echo $i > /count; slee
 const count = async (containerId: string): Promise<number> =>
   Number((await c.runtime.execSync({ containerId, cmd: ['/bin/cat', '/count'], timeout: 10n })).stdout.toString().trim() || 0);
 
-/** A well-formed archive of a checkpoint that never ran: it passes every check crikit makes before criu. */
-async function madeUpArchive(file: string): Promise<void> {
-  fs.writeFileSync(file, await writeTar([
-    { type: 'file', path: 'config.dump', data: JSON.stringify({ id: 'made-up', name: 'made-up', rootfsImageName: env.busybox, createdTime: new Date().toISOString(), checkpointedTime: new Date().toISOString(), restored: false }) },
+/** The files of a checkpoint that never ran, on base image `base`: they pass every check crikit makes before criu. */
+function madeUpCheckpoint(base: string): TarEntry[] {
+  return [
+    { type: 'file', path: 'config.dump', data: JSON.stringify({ id: 'made-up', name: 'made-up', rootfsImageName: base, createdTime: new Date().toISOString(), checkpointedTime: new Date().toISOString(), restored: false }) },
     { type: 'file', path: 'spec.dump', data: '{"annotations":{}}' },
-    { type: 'file', path: 'status.dump', data: JSON.stringify({ image: { image: env.busybox }, annotations: { 'io.kubernetes.container.hash': 'old' } }) },
+    { type: 'file', path: 'status.dump', data: JSON.stringify({ image: { image: base }, annotations: { 'io.kubernetes.container.hash': 'old' } }) },
     { type: 'directory', path: 'checkpoint' },
     { type: 'file', path: 'checkpoint/inventory.img', data: 'not really' },
-  ]));
+  ];
+}
+
+/** A well-formed archive of a checkpoint that never ran. */
+async function madeUpArchive(file: string): Promise<void> {
+  fs.writeFileSync(file, await writeTar(madeUpCheckpoint(env.busybox)));
+}
+
+/** A checkpoint image (`buildah add` of an archive, annotated as CRI-O and containerd 2.x expect), pushed and pulled. */
+async function madeUpCheckpointImage(tag: string, base: string): Promise<string> {
+  const image = await buildImage({ layers: [madeUpCheckpoint(base)], annotations: { 'io.kubernetes.cri-o.annotations.checkpoint.name': 'made-up' } });
+  await pushImage({ url: env.registry.url }, 'checkpoint', image, { tag });
+  const ref = `${env.registry.host}/checkpoint:${tag}`;
+  await c.image.pullImage({ image: { image: ref } });
+  return ref;
 }
 
 test('refusals: no id, an unknown or not running container, a bad location, a bad archive, a missing base image', async () => {
@@ -98,6 +112,10 @@ test('refusals: no id, an unknown or not running container, a bad location, a ba
   ]));
   await assert.rejects(c.runtime.createContainer({ podSandboxId: pod, sandboxConfig: podCfg, config: containerConfig('orphan', orphan, 'true') }),
     refused(status.NOT_FOUND, 'nowhere', 'pull it first'));
+  // A checkpoint image is read from its rootfs: this one's base image is not here either.
+  const orphanImage = await madeUpCheckpointImage('orphan', '127.0.0.1:1/nowhere:1');
+  await assert.rejects(c.runtime.createContainer({ podSandboxId: pod, sandboxConfig: podCfg, config: containerConfig('orphan-image', orphanImage, 'true') }),
+    refused(status.NOT_FOUND, `checkpoint image ${orphanImage}`, 'nowhere', 'pull it first'));
   assert.deepEqual((await c.runtime.listContainers({ filter: { podSandboxId: pod } })).containers.map(x => x.metadata?.name).sort(), ['created', 'running']);
   await c.runtime.stopPodSandbox({ podSandboxId: pod });
   await c.runtime.removePodSandbox({ podSandboxId: pod });
@@ -204,6 +222,16 @@ test('with crikit\'s criu check passed, checkpoint and restore reach runc and cr
     assert.equal(failed.reason, 'StartError');
     await c.runtime.removeContainer({ containerId: restored });
     await eventually(async () => (fs.existsSync(path.join(checkpoints, restored)) ? undefined : true), 'the restore images to go with the container');
+
+    // The same from a checkpoint image: its files are read from its rootfs.
+    const checkpointImage = await madeUpCheckpointImage('plumbing', env.busybox);
+    const { containerId: fromImage } = await c.runtime.createContainer({ podSandboxId: pod, sandboxConfig: podCfg, config: containerConfig('from-image', checkpointImage, 'true') });
+    const fromImageStatus = (await c.runtime.containerStatus({ containerId: fromImage })).status!;
+    assert.equal(fromImageStatus.image?.image, env.busybox);
+    assert.equal(fromImageStatus.annotations.checkpointImage, checkpointImage);
+    assert.deepEqual(fs.readdirSync(path.join(checkpoints, fromImage, 'images')), ['inventory.img']);
+    await assert.rejects(c.runtime.startContainer({ containerId: fromImage }), (e: GrpcError) => /restore|criu/i.test(e.details));
+    await c.runtime.removeContainer({ containerId: fromImage });
     await c.runtime.stopPodSandbox({ podSandboxId: pod });
     await c.runtime.removePodSandbox({ podSandboxId: pod });
   } finally {

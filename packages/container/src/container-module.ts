@@ -13,6 +13,7 @@ import { ContainerdContainerManager } from './containerd-container-manager.js';
 import { ContainerdContainerStreams } from './containerd-container-streams.js';
 import { HostFactsProvider } from './host-facts-provider.js';
 import { ImageVolumes } from './image-volumes.js';
+import { CheckpointImageFinder } from './checkpoint/checkpoint-image-finder.js';
 import { CheckpointImages } from './checkpoint/checkpoint-images.js';
 import { CheckpointRestorer } from './checkpoint/checkpoint-restorer.js';
 import { ContainerCheckpointer } from './checkpoint/container-checkpointer.js';
@@ -55,5 +56,6 @@ export const containerModule = new ContainerModule(options => {
   options.bind(ContainerCheckpointer).toSelf().inSingletonScope();
   options.bind(CheckpointImages).toSelf().inSingletonScope();
   options.bind(Startable).toService(CheckpointImages);
+  options.bind(CheckpointImageFinder).toSelf().inSingletonScope();
   options.bind(CheckpointRestorer).toSelf().inSingletonScope();
 });

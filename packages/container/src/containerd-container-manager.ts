@@ -33,9 +33,9 @@ export class ContainerdContainerManager implements ContainerManager {
     @inject(CheckpointRestorer) private readonly restorer: CheckpointRestorer,
   ) {}
 
-  /** An image that names a file is a checkpoint archive to restore from (as containerd 2.x). */
+  /** An image that names a file (a checkpoint archive) or a checkpoint image is restored from (as containerd 2.x). */
   async create(request: ContainerCreateRequest, signal: AbortSignal): Promise<ContainerId> {
-    if (await this.restorer.isArchive(request.config.image?.image ?? '')) return this.restorer.create(request, signal);
+    if (await this.restorer.isCheckpoint(request.config.image?.image ?? '', signal)) return this.restorer.create(request, signal);
     return this.creator.create(request, signal);
   }
 

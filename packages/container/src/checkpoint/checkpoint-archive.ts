@@ -135,14 +135,14 @@ export function memberName(archive: string, raw: string): string {
   return name;
 }
 
-/** Reads a JSON metadata member of at most 4 MiB. */
-export async function readJsonMember(archive: string, name: string, size: number, body: Readable): Promise<unknown> {
-  if (size > metadataMaxBytes) throw new InvalidArgumentError(`checkpoint archive ${archive}: ${name} is ${size} bytes, more than ${metadataMaxBytes}`);
+/** Reads a JSON metadata member of at most 4 MiB; `source` names the checkpoint in messages. */
+export async function readJsonMember(source: string, name: string, size: number, body: Readable): Promise<unknown> {
+  if (size > metadataMaxBytes) throw new InvalidArgumentError(`${source}: ${name} is ${size} bytes, more than ${metadataMaxBytes}`);
   const parts: Buffer[] = [];
   for await (const chunk of body) parts.push(chunk as Buffer);
   try {
     return JSON.parse(Buffer.concat(parts).toString('utf8'));
   } catch (err) {
-    throw new InvalidArgumentError(`checkpoint archive ${archive}: ${name} is not JSON: ${(err as Error).message}`, { cause: err });
+    throw new InvalidArgumentError(`${source}: ${name} is not JSON: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -8,6 +8,7 @@ import { FailedPreconditionError, InvalidArgumentError, RuntimeEventBus, silentL
 import { containerRecord, containerStoreWith, FakeContainerd } from '@crikit/core/testing';
 import { writeArchive } from './checkpoint-archive.js';
 import { CheckpointImages } from './checkpoint-images.js';
+import { archiveSource, directorySource } from './checkpoint-source.js';
 import { CriuProbe, type CriuStatus } from './criu-probe.js';
 
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'crikit-checkpoint-images-test-'));
@@ -50,7 +51,7 @@ test('install unpacks criu images and the CRI log; taskOptions then point runc a
     { name: 'checkpoint/inventory.img', data: Buffer.from('inventory') },
     { name: 'container.log', data: Buffer.from('2026-12-07T01:00:00Z stdout F 41\n') },
   ]);
-  await images.install(record.metadata.id, archive, signal());
+  await images.install(record.metadata.id, archiveSource(archive), signal());
   assert.deepEqual((await fs.readdir(path.join(dir, 'images'))).sort(), ['inventory.img', 'pages-1.img']);
   assert.equal(await fs.readFile(path.join(dir, 'images', 'pages-1.img'), 'utf8'), 'memory');
   assert.equal(await fs.readFile(logPath, 'utf8'), '2026-12-07T01:00:00Z stdout F 41\n');
@@ -71,9 +72,9 @@ test('install refuses an archive without criu images; taskOptions refuse where c
   const record = containerRecord();
   const { images } = setup(record, { usable: false, reason: 'criu check failed' });
   const empty = await archiveWith('no-images.tar', [{ name: 'config.dump', data: Buffer.from('{}') }]);
-  await assert.rejects(images.install(record.metadata.id, empty, signal()), (err: unknown) => err instanceof InvalidArgumentError && /no criu images/.test(err.message));
+  await assert.rejects(images.install(record.metadata.id, archiveSource(empty), signal()), (err: unknown) => err instanceof InvalidArgumentError && /no criu images/.test(err.message));
   const full = await archiveWith('some-images.tar', [{ name: 'checkpoint/pages-1.img', data: Buffer.from('x') }]);
-  await images.install(record.metadata.id, full, signal());
+  await images.install(record.metadata.id, archiveSource(full), signal());
   await assert.rejects(images.taskOptions(record.metadata.id, signal()), (err: unknown) => err instanceof FailedPreconditionError && /criu check failed/.test(err.message));
 });
 
@@ -91,4 +92,18 @@ test('the images go with their container, and start-up removes those of containe
   for (let i = 0; i < 50 && (await fs.stat(dir).catch(() => undefined)); i++) await new Promise(r => setTimeout(r, 10));
   await assert.rejects(fs.stat(dir), { code: 'ENOENT' });
   await images.stop();
+});
+
+test('install reads a checkpoint image\'s files as well (a directory: the archive\'s files in its rootfs), never through a link', async () => {
+  const record = containerRecord({ metadata: { logPath: '' } });
+  const { images, dir } = setup(record);
+  const rootfs = path.join(tmp, 'image-rootfs');
+  await fs.mkdir(path.join(rootfs, 'checkpoint'), { recursive: true });
+  await fs.writeFile(path.join(rootfs, 'config.dump'), '{}');
+  await fs.writeFile(path.join(rootfs, 'checkpoint', 'pages-1.img'), 'memory');
+  await fs.writeFile(path.join(tmp, 'secret'), 'host file');
+  await fs.symlink(path.join(tmp, 'secret'), path.join(rootfs, 'checkpoint', 'core-1.img'));
+  await images.install(record.metadata.id, directorySource(rootfs, 'checkpoint image test'), signal());
+  assert.deepEqual(await fs.readdir(path.join(dir, 'images')), ['pages-1.img']);
+  assert.equal(await fs.readFile(path.join(dir, 'images', 'pages-1.img'), 'utf8'), 'memory');
 });

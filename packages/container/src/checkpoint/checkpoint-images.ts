@@ -8,7 +8,8 @@ import {
   ContainerdClient, ContainerStore, InvalidArgumentError, Logger, PathsConfig, RuntimeEventBus, Snapshotter, StartOrder,
   type ContainerId, type ContainerRecord, type Startable,
 } from '@crikit/core';
-import { CheckpointFiles, readArchive, readJsonMember } from './checkpoint-archive.js';
+import { CheckpointFiles, readJsonMember } from './checkpoint-archive.js';
+import type { CheckpointSource } from './checkpoint-source.js';
 import { CriuProbe } from './criu-probe.js';
 import { applyRootfsDiff } from './rootfs-diff.js';
 
@@ -52,11 +53,11 @@ export class CheckpointImages implements Startable {
   }
 
   /**
-   * Unpacks the archive's criu images for container `id`, applies its rootfs changes to the
+   * Unpacks the checkpoint's criu images for container `id`, applies its rootfs changes to the
    * container's snapshot and writes its CRI log to the container's log path.
-   * @throws InvalidArgumentError when the archive has no criu images or a bad rootfs diff
+   * @throws InvalidArgumentError when the checkpoint has no criu images or a bad rootfs diff
    */
-  async install(id: ContainerId, archive: string, signal: AbortSignal): Promise<void> {
+  async install(id: ContainerId, source: CheckpointSource, signal: AbortSignal): Promise<void> {
     const dir = this.dirOf(id);
     const images = path.join(dir, 'images');
     await fs.mkdir(images, { recursive: true, mode: 0o700 });
@@ -67,7 +68,7 @@ export class CheckpointImages implements Startable {
     let imageFiles = 0;
     let hasLayer = false;
     let deleted: string[] | undefined;
-    await readArchive(archive, {
+    await source.visit({
       file: async (name, size, body) => {
         if (name.startsWith(prefix) && !name.slice(prefix.length).includes('/')) {
           await pipeline(body, createWriteStream(path.join(images, name.slice(prefix.length)), { mode: 0o600 }));
@@ -76,8 +77,8 @@ export class CheckpointImages implements Startable {
           await pipeline(body, createWriteStream(layer, { mode: 0o600 }));
           hasLayer = true;
         } else if (name === CheckpointFiles.deletedFiles) {
-          const list = await readJsonMember(archive, name, size, body);
-          if (!Array.isArray(list) || !list.every(f => typeof f === 'string')) throw new InvalidArgumentError(`checkpoint archive ${archive}: ${name} is not a list of paths`);
+          const list = await readJsonMember(source.name, name, size, body);
+          if (!Array.isArray(list) || !list.every(f => typeof f === 'string')) throw new InvalidArgumentError(`${source.name}: ${name} is not a list of paths`);
           deleted = list;
         } else if (name === CheckpointFiles.containerLog && logPath) {
           // As containerd 2.x: the new container's log starts with the checkpointed one's. Never
@@ -91,7 +92,7 @@ export class CheckpointImages implements Startable {
         return true;
       },
     }, signal);
-    if (imageFiles === 0) throw new InvalidArgumentError(`checkpoint archive ${archive}: it has no criu images under ${prefix}`);
+    if (imageFiles === 0) throw new InvalidArgumentError(`${source.name}: it has no criu images under ${prefix}`);
     if (hasLayer || deleted?.length) {
       const { mounts } = await this.containerd.snapshots.mounts({ snapshotter: this.snapshotter, key: id }, { signal });
       const applied = await applyRootfsDiff({ layer: hasLayer ? layer : undefined, deleted }, mounts, signal);

@@ -5,3 +5,5 @@ export * from './checkpoint-images.js';
 export * from './checkpoint-restorer.js';
 export * from './restore-config.js';
 export * from './rootfs-diff.js';
+export * from './checkpoint-source.js';
+export * from './checkpoint-image-finder.js';

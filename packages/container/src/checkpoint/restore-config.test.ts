@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { cri } from '@crikit/api';
 import { InvalidArgumentError } from '@crikit/core';
 import { writeArchive } from './checkpoint-archive.js';
+import { archiveSource } from './checkpoint-source.js';
 import { baseImageOf, namesArchive, readCheckpointMetadata, restoredConfig, type CheckpointMetadata } from './restore-config.js';
 
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'crikit-restore-config-test-'));
@@ -56,19 +57,19 @@ test('readCheckpointMetadata reads the three dumps, and names the one an archive
     { name: 'checkpoint/', directory: true },
     { name: 'checkpoint/pages-1.img', data: Buffer.alloc(4096) },
   ], signal());
-  const read = await readCheckpointMetadata(good, signal());
+  const read = await readCheckpointMetadata(archiveSource(good), signal());
   assert.deepEqual(read.config, meta.config);
   assert.deepEqual(read.status, meta.status);
   assert.deepEqual(read.specAnnotations, { 'io.kubernetes.cri.sandbox-id': 's1' });
 
   const lacking = path.join(tmp, 'lacking.tar');
   await writeArchive(lacking, [{ name: 'config.dump', data: Buffer.from(JSON.stringify(meta.config)) }], signal());
-  await assert.rejects(readCheckpointMetadata(lacking, signal()), (err: unknown) => err instanceof InvalidArgumentError && /no status.dump/.test(err.message));
+  await assert.rejects(readCheckpointMetadata(archiveSource(lacking), signal()), (err: unknown) => err instanceof InvalidArgumentError && /no status.dump/.test(err.message));
   const noId = path.join(tmp, 'no-id.tar');
   await writeArchive(noId, [
     { name: 'config.dump', data: Buffer.from('{}') }, { name: 'spec.dump', data: Buffer.from('{}') }, { name: 'status.dump', data: Buffer.from('{}') },
   ], signal());
-  await assert.rejects(readCheckpointMetadata(noId, signal()), /config.dump has no container id/);
+  await assert.rejects(readCheckpointMetadata(archiveSource(noId), signal()), /config.dump has no container id/);
 });
 
 test('namesArchive: only an absolute path of an existing regular file', async () => {

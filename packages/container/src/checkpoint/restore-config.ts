@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { cri } from '@crikit/api';
 import { InvalidArgumentError } from '@crikit/core';
-import { CheckpointFiles, readArchive, readJsonMember, type CheckpointConfigDump } from './checkpoint-archive.js';
+import { CheckpointFiles, readJsonMember, type CheckpointConfigDump } from './checkpoint-archive.js';
+import type { CheckpointSource } from './checkpoint-source.js';
 
 /** The metadata files of a checkpoint archive. */
 export interface CheckpointMetadata {
@@ -27,22 +28,22 @@ export async function namesArchive(image: string): Promise<boolean> {
 }
 
 /**
- * Reads config.dump, status.dump and spec.dump from the archive (one pass, skipping the rest).
+ * Reads config.dump, status.dump and spec.dump from the checkpoint (one pass, skipping the rest).
  * @throws InvalidArgumentError when one is missing or malformed
  */
-export async function readCheckpointMetadata(archive: string, signal: AbortSignal): Promise<CheckpointMetadata> {
+export async function readCheckpointMetadata(source: CheckpointSource, signal: AbortSignal): Promise<CheckpointMetadata> {
   const found = new Map<string, unknown>();
   const wanted = new Set<string>([CheckpointFiles.config, CheckpointFiles.status, CheckpointFiles.spec]);
-  await readArchive(archive, {
+  await source.visit({
     file: async (name, size, body) => {
       if (!wanted.has(name)) return false;
-      found.set(name, await readJsonMember(archive, name, size, body));
+      found.set(name, await readJsonMember(source.name, name, size, body));
       return true;
     },
   }, signal);
-  for (const name of wanted) if (!found.has(name)) throw new InvalidArgumentError(`checkpoint archive ${archive}: it has no ${name}; is it a container checkpoint?`);
+  for (const name of wanted) if (!found.has(name)) throw new InvalidArgumentError(`${source.name}: it has no ${name}; is it a container checkpoint?`);
   const config = found.get(CheckpointFiles.config) as Partial<CheckpointConfigDump> | null;
-  if (!config || typeof config !== 'object' || typeof config.id !== 'string') throw new InvalidArgumentError(`checkpoint archive ${archive}: ${CheckpointFiles.config} has no container id`);
+  if (!config || typeof config !== 'object' || typeof config.id !== 'string') throw new InvalidArgumentError(`${source.name}: ${CheckpointFiles.config} has no container id`);
   const status = (found.get(CheckpointFiles.status) ?? {}) as CheckpointMetadata['status'];
   const spec = (found.get(CheckpointFiles.spec) ?? {}) as { annotations?: Record<string, string> };
   return { config: config as CheckpointConfigDump, status, specAnnotations: spec.annotations ?? {} };

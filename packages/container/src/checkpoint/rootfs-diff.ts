@@ -36,19 +36,31 @@ export interface RootfsChanges {
  * @throws UnavailableError when the snapshot cannot be mounted; InvalidArgumentError for a bad layer
  */
 export async function applyRootfsDiff(changes: RootfsChanges, mounts: readonly types.Mount[], signal: AbortSignal): Promise<AppliedDiff> {
-  if (mounts.length !== 1) throw new UnavailableError(`apply rootfs diff: expected one rootfs mount, got ${mounts.length}`);
+  return withMountedRootfs(mounts, { readOnly: false }, signal, async dir => {
+    let removed = 0;
+    for (const file of changes.deleted ?? []) if (await removeInRoot(dir, file)) removed++;
+    const applied = changes.layer ? await applyLayer(changes.layer, dir, signal) : { applied: 0, skipped: 0 };
+    return { applied: applied.applied + removed, skipped: applied.skipped };
+  });
+}
+
+/**
+ * Runs `fn` with a snapshot's `mounts` mounted on a temporary dir (read-only, nodev, nosuid and
+ * noexec when `readOnly`), then unmounts it.
+ * @throws UnavailableError when the snapshot cannot be mounted
+ */
+export async function withMountedRootfs<T>(mounts: readonly types.Mount[], options: { readOnly: boolean }, signal: AbortSignal, fn: (dir: string) => Promise<T>): Promise<T> {
+  if (mounts.length !== 1) throw new UnavailableError(`mount rootfs: expected one mount, got ${mounts.length}`);
   const m = mounts[0]!;
+  const mountOptions = options.readOnly ? [...m.options.filter(o => o !== 'rw'), 'ro', 'nodev', 'nosuid', 'noexec'] : [...m.options];
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'crikit-restore-'));
   try {
-    const args = m.type === 'bind' ? ['--bind', '-o', m.options.join(','), m.source, dir] : ['-t', m.type, '-o', m.options.join(','), m.source, dir];
+    const args = m.type === 'bind' ? ['--bind', '-o', mountOptions.join(','), m.source, dir] : ['-t', m.type, '-o', mountOptions.join(','), m.source, dir];
     await run('mount', args, { signal }).catch(err => {
-      throw new UnavailableError(`apply rootfs diff: mount ${args.join(' ')}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
+      throw new UnavailableError(`mount rootfs: mount ${args.join(' ')}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
     });
     try {
-      let removed = 0;
-      for (const file of changes.deleted ?? []) if (await removeInRoot(dir, file)) removed++;
-      const applied = changes.layer ? await applyLayer(changes.layer, dir, signal) : { applied: 0, skipped: 0 };
-      return { applied: applied.applied + removed, skipped: applied.skipped };
+      return await fn(dir);
     } finally {
       await run('umount', [dir]).catch(() => run('umount', ['--lazy', dir]));
     }
