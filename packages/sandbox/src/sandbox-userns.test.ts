@@ -108,4 +108,10 @@ describe('enterPodUserNamespace', () => {
     // The kernel refuses a ping range with gids the namespace does not map.
     assert.deepEqual(spec.linux?.sysctl, { 'net.ipv4.ping_group_range': '0 999', 'net.ipv4.ip_unprivileged_port_start': '0' });
   });
+  it('refuses a pause user or group outside the mapping (the pause image runs as 65535)', () => {
+    const pause = (): OciSpec => ({ ociVersion: '1.1.0', process: { args: ['/pause'], cwd: '/', user: { uid: 65535, gid: 65535 } }, linux: {} });
+    assert.doesNotThrow(() => enterPodUserNamespace(pause(), { uids: UIDS, gids: { ...GIDS, length: 65536 } }));
+    assert.throws(() => enterPodUserNamespace(pause(), { uids: UIDS, gids: GIDS }), /the pause runs as gid 65535, outside the pod's user namespace, which maps gids 0-999/);
+    assert.throws(() => enterPodUserNamespace(pause(), { uids: { ...UIDS, length: 100 }, gids: GIDS }), /uid 65535/);
+  });
 });

@@ -138,8 +138,16 @@ export class SandboxUserNamespaces {
  * Puts the pause into a new user namespace with the pod's mappings (containerd's `WithUserNamespace`)
  * and gives it a new network namespace inside it, in place of a pinned path. A default all-gids
  * ping range becomes the namespace's own gids: the kernel refuses gids the namespace does not map.
+ * @throws InvalidArgumentError when the pause's user or group is outside the mapping
  */
 export function enterPodUserNamespace(spec: OciSpec, userns: PodUserNamespace): void {
+  // runc could not switch the pause to an id the namespace does not map (65535 needs 65536 ids).
+  const user = spec.process?.user;
+  for (const [kind, id, range] of [['uid', user?.uid, userns.uids], ['gid', user?.gid, userns.gids]] as const) {
+    if (id !== undefined && id >= range.length) {
+      throw new InvalidArgumentError(`${POD_USERNS_FIELD}: the pause runs as ${kind} ${id}, outside the pod's user namespace, which maps ${kind}s 0-${range.length - 1}`);
+    }
+  }
   const linux = spec.linux ??= {};
   linux.namespaces = [{ type: 'user' }, ...(linux.namespaces ?? []).filter(n => n.type !== 'user').map(n => (n.type === 'network' ? { type: n.type } : n))];
   linux.uidMappings = [{ containerID: userns.uids.containerId, hostID: userns.uids.hostId, size: userns.uids.length }];

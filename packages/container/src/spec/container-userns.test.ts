@@ -60,6 +60,17 @@ describe('buildContainerSpec in a user namespace pod', () => {
     assert.throws(() => buildContainerSpec({ ...input, options: specOptions({ userns: RUNC }) }), InvalidArgumentError);
     assert.throws(() => buildContainerSpec({ ...input, options: specOptions() }), InvalidArgumentError);
   });
+  it('refuses a user or group the namespace does not map', () => {
+    const small = cri.UserNamespace.fromPartial({ mode: cri.NamespaceMode.POD, uids: [{ ...UIDS, length: 1000 }], gids: [{ ...GIDS, length: 1000 }] });
+    const pod = sandboxContext(sandboxConfig({}, { usernsOptions: small }));
+    const as = (uid: number, gid?: number) => specInput({
+      config: containerConfig({ command: ['/bin/sh'] }, { runAsUser: { value: BigInt(uid) }, ...(gid !== undefined ? { runAsGroup: { value: BigInt(gid) } } : {}) }),
+      sandbox: pod, options: specOptions({ userns: RUNC }),
+    });
+    assert.equal(buildContainerSpec(as(999, 999)).process?.user.uid, 999);
+    assert.throws(() => buildContainerSpec(as(1000)), /runs as uid 1000, outside the pod's user namespace, which maps uids 0-999/);
+    assert.throws(() => buildContainerSpec(as(0, 5000)), /runs with gid 5000, outside/);
+  });
   it('needs a running pause to join', () => {
     assert.throws(() => buildContainerSpec(specInput({ sandbox: sandboxContext(usernsPod(), { pid: 0 }), options: specOptions({ userns: RUNC }) })), FailedPreconditionError);
   });

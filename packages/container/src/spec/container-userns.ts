@@ -60,10 +60,28 @@ export function containerUserNamespace(config: cri.ContainerConfig, sandboxConfi
  */
 export function joinPodUserNamespace(spec: OciSpec, userns: PodUserNamespace, sandbox: PodSandboxContext): void {
   if (sandbox.pid <= 0) throw new FailedPreconditionError(`sandbox ${sandbox.id} has no running pause process`);
+  checkUserMapped(spec, userns, 'the container');
   const linux = spec.linux ??= {};
   linux.namespaces = [{ type: 'user', path: `/proc/${sandbox.pid}/ns/user` }, ...(linux.namespaces ?? []).filter(n => n.type !== 'user')];
   linux.uidMappings = [ociMapping(userns.uids)];
   linux.gidMappings = [ociMapping(userns.gids)];
+}
+
+/**
+ * Refuses a process user the namespace does not map: runc would fail to switch to it.
+ * @throws InvalidArgumentError naming the id and the mapping's size
+ */
+export function checkUserMapped(spec: OciSpec, userns: PodUserNamespace, who: string): void {
+  const user = spec.process?.user;
+  if (!user) return;
+  if (user.uid >= userns.uids.length) {
+    throw new InvalidArgumentError(`${FIELD}: ${who} runs as uid ${user.uid}, outside the pod's user namespace, which maps uids 0-${userns.uids.length - 1}`);
+  }
+  for (const gid of [user.gid, ...(user.additionalGids ?? [])]) {
+    if (gid >= userns.gids.length) {
+      throw new InvalidArgumentError(`${FIELD}: ${who} runs with gid ${gid}, outside the pod's user namespace, which maps gids 0-${userns.gids.length - 1}`);
+    }
+  }
 }
 
 function describe(userns: PodUserNamespace | undefined): string {
