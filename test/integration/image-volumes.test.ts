@@ -200,6 +200,24 @@ test('after a crikitd SIGKILL: volumes of live containers are kept or mounted ag
   assert.deepEqual(mountsUnder(volumesDir()), []);
 });
 
+test('in a user namespace pod (runc 1.1, no idmapped mounts) the volume is readable, its files owned as the mapping shows host root', async () => {
+  // runc sets the namespace's root up as an unprivileged host uid, which must reach the rootfs under
+  // containerd's state dir (see README); the volume's own dirs may stay private (runc opens bind sources first).
+  fs.chmodSync(env.dirs.dir, 0o711);
+  const usernsOptions = { mode: cri.NamespaceMode.POD, uids: [{ containerId: 0, hostId: 65536 * 74, length: 65536 }], gids: [{ containerId: 0, hostId: 65536 * 75, length: 65536 }] };
+  const base = podConfig('imgvol-userns');
+  const podCfg = { ...base, linux: { ...base.linux, securityContext: { ...base.linux!.securityContext, namespaceOptions: { ...base.linux!.securityContext!.namespaceOptions, usernsOptions } } } };
+  const c = daemon!.client;
+  const podId = (await c.runtime.runPodSandbox({ config: podCfg })).podSandboxId;
+  const cfg = containerConfig('userns-reader', env.busybox, 'exec sleep 1000', { mounts: [imageMount('/vol', single)] });
+  const id = await runContainer(c, podId, podCfg, { ...cfg, linux: { securityContext: { namespaceOptions: { ...cfg.linux!.securityContext!.namespaceOptions, usernsOptions } } } });
+  assert.equal((await exec(id, 'cat /vol/only.txt')).out, 'single layer\n');
+  assert.equal((await exec(id, 'stat -c %u:%g /vol/only.txt')).out, '65534:65534\n', 'host root is unmapped: nobody');
+  assert.match((await exec(id, 'echo x > /vol/new')).err, /Read-only file system|Permission denied/);
+  await c.runtime.removePodSandbox({ podSandboxId: podId });
+  assert.deepEqual(mountsUnder(volumesDir()), []);
+});
+
 /** The parent of an image volume view (the top layer of its image). */
 async function volumeParent(peek: Awaited<ReturnType<typeof containerdPeek>>): Promise<string> {
   for await (const page of peek.snapshots.list({ snapshotter: 'overlayfs', filters: [] })) {
