@@ -157,7 +157,8 @@ export class ContainerLifecycle {
     // Once its exit is recorded the task is gone already: no second Delete (containerd's CRI makes none).
     // A task still running though the record is not (a StartContainer cut short by a crikitd kill or a
     // containerd restart left it) cannot be deleted: it is killed first.
-    if (!this.exits.takeDeletedTask(id)) await deleteTask(this.containerd, id, signal).catch(() => destroyTask(this.containerd, id, signal));
+    // A cgroup left frozen (a `runc kill --all` cut short by a containerd kill) is thawed first.
+    if (!this.exits.takeDeletedTask(id)) await deleteTask(this.containerd, id, signal).catch(() => destroyTask(this.containerd, id, signal, cgroupsPath));
     // Before the containerd container goes: its GC labels hold the volumes' snapshots while they are mounted.
     await this.volumes.release(record, signal);
     await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));

@@ -1,6 +1,7 @@
 import { tasks as taskApi, taskTypes } from '@crikit/api';
 import type { ContainerdClient } from '../contracts/containerd-client.js';
 import { isFailedPrecondition, isNotFound } from '../errors.js';
+import { thawAndKillCgroup } from './task-leftovers.js';
 
 /** SIGKILL and SIGTERM by number (what containerd's Kill takes). */
 export const Signals = { SIGKILL: 9, SIGTERM: 15 } as const;
@@ -77,8 +78,12 @@ export async function deleteTask(containerd: ContainerdClient, id: string, signa
   }
 }
 
-/** Kills every process of the task with SIGKILL, waits for it to exit and deletes it. Idempotent. */
-export async function destroyTask(containerd: ContainerdClient, id: string, signal: AbortSignal): Promise<void> {
+/**
+ * Kills every process of the task with SIGKILL, waits for it to exit and deletes it. Idempotent.
+ * With `cgroupsPath` (the spec's), a delete runc refuses because the cgroup was left frozen (a `runc
+ * kill --all` cut short) thaws the cgroup, kills what it holds and deletes again.
+ */
+export async function destroyTask(containerd: ContainerdClient, id: string, signal: AbortSignal, cgroupsPath?: string): Promise<void> {
   const task = await getTask(containerd, id, signal);
   if (!task) return;
   if (isLive(task)) {
@@ -86,5 +91,9 @@ export async function destroyTask(containerd: ContainerdClient, id: string, sign
     await killTask(containerd, id, Signals.SIGKILL, { all: true, signal });
     await waiting;
   }
-  await deleteTask(containerd, id, signal);
+  await deleteTask(containerd, id, signal).catch(async (err: unknown) => {
+    if (cgroupsPath === undefined || (await thawAndKillCgroup(cgroupsPath)).length === 0) throw err;
+    await new Promise(resolve => setTimeout(resolve, 200));
+    await deleteTask(containerd, id, signal);
+  });
 }

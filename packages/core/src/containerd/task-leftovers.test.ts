@@ -1,13 +1,17 @@
-// removeTaskLeftovers on real processes and cgroups: a shim that outlives its grace is killed and its
-// bundle dir removed, a process left in the container's cgroup is killed and the cgroup removed, and
-// nothing of another id is touched.
+// removeTaskLeftovers and destroyTask on real processes and cgroups: a shim that outlives its grace is
+// killed and its bundle dir removed, a process left in the container's cgroup is killed and the cgroup
+// removed, a frozen cgroup is thawed, and nothing of another id is touched.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { taskTypes } from '@crikit/api';
+import { InternalError, NotFoundError } from '../errors.js';
+import { FakeContainerd } from '../testing/fake-containerd.js';
 import { randomId } from '../testing/record-builders.js';
+import { destroyTask } from './task-control.js';
 import { removeTaskLeftovers } from './task-leftovers.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crikit-task-leftovers-'));
@@ -63,4 +67,37 @@ test('a process left in the container\'s cgroup is killed and the cgroup removed
   assert.deepEqual(left.processes, [init.pid]);
   assert.ok(left.cgroups.includes(dir), `removed ${dir}: ${left.cgroups.join(', ')}`);
   assert.equal(fs.existsSync(dir), false);
+});
+
+test('destroyTask thaws a cgroup a cut-short `runc kill --all` left frozen, kills what it holds and deletes the task', async () => {
+  const freezer = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : '/sys/fs/cgroup/freezer';
+  const id = randomId();
+  const parent = `crikit-unit-frozen-${process.pid}`;
+  const dir = path.join(freezer, parent, id);
+  fs.mkdirSync(dir, { recursive: true });
+  after(() => { try { fs.rmdirSync(dir); fs.rmdirSync(path.join(freezer, parent)); } catch { /* busy or gone */ } });
+  const proc = spawn('sleep', ['600'], { stdio: 'ignore' });
+  children.push(proc);
+  await new Promise(r => proc.once('spawn', r));
+  fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(proc.pid));
+  const v2 = freezer === '/sys/fs/cgroup';
+  fs.writeFileSync(path.join(dir, v2 ? 'cgroup.freeze' : 'freezer.state'), v2 ? '1' : 'FROZEN');
+  const frozen = () => v2 ? fs.readFileSync(path.join(dir, 'cgroup.freeze'), 'utf8').trim() === '1' : fs.readFileSync(path.join(dir, 'freezer.state'), 'utf8').trim() !== 'THAWED';
+  // As runc under containerd: the init is gone (STOPPED), and a delete is refused while the cgroup is frozen.
+  const containerd = new FakeContainerd();
+  let task = true;
+  containerd.handle('tasks.get', () => {
+    if (!task) throw new NotFoundError(`task ${id}`);
+    return { process: { containerId: id, pid: 0, status: taskTypes.Status.STOPPED } };
+  });
+  containerd.handle('tasks.delete', () => {
+    if (frozen()) throw new InternalError(`failed to delete task: cannot delete container ${id} that is not stopped: paused`);
+    task = false;
+    return {};
+  });
+  await assert.rejects(destroyTask(containerd, id, AbortSignal.timeout(10_000)), /paused/, 'without the cgroup nothing can be done');
+  await destroyTask(containerd, id, AbortSignal.timeout(10_000), `/${parent}/${id}`);
+  await exited(proc);
+  assert.equal(proc.signalCode, 'SIGKILL');
+  assert.equal(task, false, 'the task is deleted');
 });

@@ -40,13 +40,29 @@ export async function removeTaskLeftovers(id: string, cgroupsPath: string | unde
     if (shim.bundle && (await removeBundle(shim.bundle, id))) out.bundles.push(shim.bundle);
   }
   if (cgroupsPath?.startsWith('/')) {
-    for (const dir of await cgroupDirs(cgroupsPath)) {
-      const procs = (await fs.readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
-      for (const pid of procs) if (kill(pid)) out.processes.push(pid);
-      if (await rmdirWhenEmpty(dir)) out.cgroups.push(dir);
-    }
+    out.processes.push(...await thawAndKillCgroup(cgroupsPath));
+    for (const dir of await cgroupDirs(cgroupsPath)) if (await rmdirWhenEmpty(dir)) out.cgroups.push(dir);
   }
   return out;
+}
+
+/**
+ * Thaws the cgroup at `cgroupsPath` (the spec's path form) and SIGKILLs every process in it. A `runc kill
+ * --all` cut short (containerd killed meanwhile) leaves the cgroup frozen with the signal undelivered:
+ * runc then refuses to delete the container ("paused") though containerd says its init stopped.
+ * Resolves with the pids killed.
+ */
+export async function thawAndKillCgroup(cgroupsPath: string): Promise<number[]> {
+  if (!cgroupsPath.startsWith('/')) return [];
+  const killed: number[] = [];
+  for (const dir of await cgroupDirs(cgroupsPath)) {
+    // cgroup v1's freezer hierarchy, or cgroup v2's cgroup.freeze; other hierarchies have neither.
+    await fs.writeFile(path.join(dir, 'freezer.state'), 'THAWED').catch(() => undefined);
+    await fs.writeFile(path.join(dir, 'cgroup.freeze'), '0').catch(() => undefined);
+    const procs = (await fs.readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+    for (const pid of procs) if (!killed.includes(pid) && kill(pid)) killed.push(pid);
+  }
+  return killed;
 }
 
 /** The `linux.cgroupsPath` of containerd container `id`'s spec; undefined when it has none or is gone. */
