@@ -64,7 +64,12 @@ export class SandboxTeardown {
     // The pause task and CNI DEL are independent (the netns stays pinned until both are done), so
     // they run at once; containerd's CRI runs them one after the other.
     await settleAll([
-      destroyTask(this.containerd, id, signal).then(() => removeSandboxState(sandboxPaths(this.paths, id), this.runner)),
+      // A pause cgroup left frozen by a cut-short `runc kill --all` is thawed (destroyTask, given its cgroup).
+      destroyTask(this.containerd, id, signal).catch(async (err: unknown) => {
+        const cgroupsPath = await cgroupsPathOf(this.containerd, id, signal);
+        if (cgroupsPath === undefined) throw err;
+        await destroyTask(this.containerd, id, signal, cgroupsPath);
+      }).then(() => removeSandboxState(sandboxPaths(this.paths, id), this.runner)),
       // CNI DEL runs even when the netns is gone: host-local must release the IP either way.
       netnsPath ? this.network.detach(podRefOf(id, record.metadata.config, netnsPath), signal) : undefined,
     ]);
