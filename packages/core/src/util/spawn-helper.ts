@@ -96,7 +96,7 @@ export class SpawnHelper implements ProcessRunner, Startable {
       const fail = (err: Error): void => {
         if (!this.pending.has(id)) return;
         settle();
-        if (child.connected) child.send({ id, kill: true });
+        if (child.connected) child.send({ id, kill: true }, () => {});
         reject(err);
       };
       const timer = setTimeout(() => fail(new DeadlineExceededError(`${req.doing}: no answer within ${req.timeoutMs}ms, killed`)), req.timeoutMs);
@@ -108,10 +108,18 @@ export class SpawnHelper implements ProcessRunner, Startable {
         reject: e => { settle(); reject(e); },
       });
       child.channel?.ref();
-      child.send({
-        id, file: req.file, args: req.args ?? [], env: req.env ?? {}, stdin: req.stdin ?? '',
-        maxOutputBytes: req.maxOutputBytes ?? defaultMaxOutputBytes, ownGroup: req.ownGroup ?? false,
-      });
+      // A helper that died just now: the send fails (at once or in its callback) and so does this run.
+      const unsent = (err: Error | null): void => {
+        if (err) this.pending.get(id)?.reject(new UnavailableError(`${req.doing}: spawn helper: ${err.message}`, { cause: err }));
+      };
+      try {
+        child.send({
+          id, file: req.file, args: req.args ?? [], env: req.env ?? {}, stdin: req.stdin ?? '',
+          maxOutputBytes: req.maxOutputBytes ?? defaultMaxOutputBytes, ownGroup: req.ownGroup ?? false,
+        }, unsent);
+      } catch (err) {
+        unsent(err as Error);
+      }
     });
   }
 
@@ -140,7 +148,8 @@ export class SpawnHelper implements ProcessRunner, Startable {
         if (this.pending.size === 0) child.channel?.unref();
         resolve();
       });
-      child.once('error', err => reject(new UnavailableError(`start spawn helper: ${err.message}`, { cause: err })));
+      // Errors after the start (a failed send) are handled where they happen; none may go unhandled.
+      child.on('error', err => reject(new UnavailableError(`start spawn helper: ${err.message}`, { cause: err })));
       child.once('exit', (code, sig) => {
         reject(new UnavailableError(`start spawn helper: exited (${code ?? sig}) before it was ready`));
         this.onExit(child, code, sig, Date.now() - startedAt);
