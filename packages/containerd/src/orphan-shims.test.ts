@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { silentLogger } from '@crikit/core';
+import { NotFoundError, silentLogger, UnavailableError } from '@crikit/core';
 import { FakeContainerd, randomId } from '@crikit/core/testing';
 import { OrphanShimSweep } from './orphan-shims.js';
 
@@ -27,6 +27,14 @@ function fakeShim(id: string, address: string): ChildProcess {
   return child;
 }
 
+/** Resolves once `child` runs its program (its command line names the shim's -id), for at most 10 s. */
+async function whenRunning(child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (fs.existsSync(`/proc/${child.pid}/cmdline`) && fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('-id')) return;
+    await new Promise(r => setTimeout(r, 100));
+  }
+}
+
 test('a shim of our containerd that serves no task is killed; one with a task or of another containerd stays', async () => {
   const ours = path.join(root, 'containerd.sock');
   const [lost, running, elsewhere] = [randomId(), randomId(), randomId()];
@@ -35,7 +43,14 @@ test('a shim of our containerd that serves no task is killed; one with a task or
   const other = fakeShim(elsewhere, path.join(root, 'other.sock'));
   const containerd = new FakeContainerd();
   containerd.handle('tasks.list', () => ({ tasks: [{ id: running, pid: live.pid, status: 2 }] }));
-  await new Promise(r => setTimeout(r, 300));
+  // The list leaves out a task whose shim did not answer; asked by id, containerd still knows it.
+  const slow = randomId();
+  const unanswered = fakeShim(slow, ours);
+  containerd.handle('tasks.get', req => {
+    if (req.containerId === slow) throw new UnavailableError(`task ${slow}: shim did not answer`);
+    throw new NotFoundError(`task ${req.containerId}`);
+  });
+  await Promise.all([orphan, live, other, unanswered].map(whenRunning));
   const sweep = new OrphanShimSweep(containerd, { socketPath: ours }, silentLogger);
   assert.deepEqual(await sweep.sweep(AbortSignal.timeout(10_000)), [lost]);
   await new Promise(r => (orphan.exitCode !== null || orphan.signalCode !== null ? r(undefined) : orphan.once('exit', r)));
@@ -43,4 +58,5 @@ test('a shim of our containerd that serves no task is killed; one with a task or
   assert.equal(fs.existsSync(path.join(root, 'state', 'io.containerd.runtime.v2.task', 'k8s.io', lost)), false);
   assert.equal(live.exitCode ?? live.signalCode, null);
   assert.equal(other.exitCode ?? other.signalCode, null);
+  assert.equal(unanswered.exitCode ?? unanswered.signalCode, null, 'a shim containerd may still know is left alone');
 });

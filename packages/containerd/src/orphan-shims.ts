@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import {
-  cgroupsPathOf, ContainerdClient, Logger, removeTaskLeftovers, shimIdsOn, StartOrder, type Startable,
+  cgroupsPathOf, ContainerdClient, getTask, Logger, removeTaskLeftovers, shimIdsOn, StartOrder, type Startable,
 } from '@crikit/core';
 import { ContainerdAddress } from './containerd-address.js';
 
@@ -35,7 +35,11 @@ export class OrphanShimSweep implements Startable {
     if (shims.length === 0) return [];
     const { tasks } = await this.containerd.tasks.list({ filter: '' }, { signal });
     const known = new Set(tasks.map(t => t.id));
-    const orphans = shims.filter(id => !known.has(id));
+    const orphans: string[] = [];
+    for (const id of shims.filter(id => !known.has(id))) {
+      // Asked once more by id: only a NOT_FOUND counts (a shim that did not answer the list is no orphan).
+      if (await getTask(this.containerd, id, signal).then(t => t === undefined, () => false)) orphans.push(id);
+    }
     for (const id of orphans) {
       const left = await removeTaskLeftovers(id, await cgroupsPathOf(this.containerd, id, signal));
       this.log.info({ id, ...left }, 'killed a shim containerd has no task for');

@@ -30,6 +30,14 @@ function fakeShim(id: string, cwd: string): ChildProcess {
   return child;
 }
 
+/** Resolves once `child` runs its program (its command line names the shim's -id), for at most 10 s. */
+async function whenRunning(child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (fs.existsSync(`/proc/${child.pid}/cmdline`) && fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('-id')) return;
+    await new Promise(r => setTimeout(r, 100));
+  }
+}
+
 const exited = (c: ChildProcess): Promise<unknown> => c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise(r => c.once('exit', r));
 
 test('a shim containerd lost is killed after its grace and its bundle dir removed; another id\'s shim stays', async () => {
@@ -40,7 +48,7 @@ test('a shim containerd lost is killed after its grace and its bundle dir remove
   fs.writeFileSync(path.join(bundle, 'address'), 'unix:///nowhere');
   const shim = fakeShim(id, bundle);
   const bystander = fakeShim(other, root);
-  await new Promise(r => setTimeout(r, 300));
+  await Promise.all([shim, bystander].map(whenRunning));
   const left = await removeTaskLeftovers(id, undefined, 200);
   await exited(shim);
   assert.deepEqual(left.shims, [shim.pid]);
