@@ -1,5 +1,5 @@
 import { inject, injectable } from 'inversify';
-import { Any, cri } from '@crikit/api';
+import { cri } from '@crikit/api';
 import {
   ContainerdClient, ContainerLogWriter, ContainerStore, FailedPreconditionError, matchesContainerFilter,
   type ContainerCreateRequest, type ContainerId, type ContainerManager, type ContainerRecord, type ContainerResourcesUpdate,
@@ -14,8 +14,7 @@ import { ContainerLifecycle } from './container-lifecycle.js';
 import { containerResources } from './spec/container-resources.js';
 import { HostFactsProvider } from './host-facts-provider.js';
 import { CheckpointRestorer } from './checkpoint/checkpoint-restorer.js';
-
-const resourcesTypeUrl = 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources';
+import { updateTaskResources } from './task-resources.js';
 
 /** Containers on containerd: creation, lifecycle, exec, status and resource updates. */
 @injectable()
@@ -78,7 +77,7 @@ export class ContainerdContainerManager implements ContainerManager {
     await this.containerd.containers.update({ container: { id, spec: specAny }, updateMask: ['spec'] }, { signal });
     this.inspection.rememberSpec(id, Buffer.from(specAny.value).toString('utf8'));
     if (record.status.state === 'running') {
-      await this.containerd.tasks.update({ containerId: id, resources: Any.fromPartial({ typeUrl: resourcesTypeUrl, value: Buffer.from(JSON.stringify(spec.linux.resources)) }) }, { signal });
+      await updateTaskResources(this.containerd, id, record.metadata.name, spec.linux.resources, signal);
     }
     const updated = this.store.update(id, s => ({ ...s, resources: cri.ContainerResources.fromPartial({ linux: update.linux }) }));
     await this.exits.persist(updated, signal);
