@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { snapshots } from '@crikit/api';
-import { FailedPreconditionError, NotFoundError, RuntimeEventBus, silentLogger, UnavailableError } from '@crikit/core';
+import { DirectProcessRunner, FailedPreconditionError, NotFoundError, RuntimeEventBus, silentLogger, UnavailableError } from '@crikit/core';
 import { FakeContainerd } from '@crikit/core/testing';
 import { ContainerdRemappedSnapshots, GID_MAPPING_LABEL, REMAPPED_LABEL, UID_MAPPING_LABEL } from './remapped-snapshots.js';
 
@@ -64,7 +64,7 @@ function setup(n: number) {
     const label = /^labels\."(.+)"$/.exec(req.filters[0] ?? '')?.[1];
     return [{ info: [...table.keys()].filter(k => !label || label in table.get(k)!.labels).map(info) }];
   });
-  const remapped = new ContainerdRemappedSnapshots(containerd, 'overlayfs', new RuntimeEventBus(silentLogger), { rootDir: path.join(dir, 'root'), stateDir: path.join(dir, 'state') }, silentLogger);
+  const remapped = new ContainerdRemappedSnapshots(containerd, 'overlayfs', new RuntimeEventBus(silentLogger), { rootDir: path.join(dir, 'root'), stateDir: path.join(dir, 'state') }, silentLogger, new DirectProcessRunner());
   const calls = (method: string) => containerd.calls.filter(c => c.method === method).length;
   return { containerd, table, remapped, calls, dir };
 }

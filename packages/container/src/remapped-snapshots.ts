@@ -1,17 +1,13 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { inject, injectable } from 'inversify';
 import type { types } from '@crikit/api';
 import {
-  ContainerdClient, deadline, ignoreNotFound, isFailedPrecondition, isNotFound, KeyedSingleFlight, Logger, PathsConfig, RuntimeEventBus,
+  ContainerdClient, deadline, ignoreNotFound, isFailedPrecondition, isNotFound, KeyedSingleFlight, Logger, PathsConfig, ProcessRunner, RuntimeEventBus,
   Snapshotter, StartOrder, UnavailableError, withLease, type PodUserNamespace, type RemappedSnapshotRequest,
   type RemappedSnapshots, type Startable,
 } from '@crikit/core';
 import { shiftOwnership } from './shift-ownership.js';
-
-const run = promisify(execFile);
 
 /** containerd's labels of a snapshot whose files are shifted for a user namespace (`snapshots.LabelSnapshotUIDMapping`). */
 export const UID_MAPPING_LABEL = 'containerd.io/snapshot/uidmapping';
@@ -66,6 +62,8 @@ export class ContainerdRemappedSnapshots implements RemappedSnapshots, Startable
     @inject(RuntimeEventBus) private readonly bus: RuntimeEventBus,
     @inject(PathsConfig) private readonly paths: PathsConfig,
     @inject(Logger) private readonly log: Logger,
+    // mount, umount and cp run through it, not forked from crikitd itself.
+    @inject(ProcessRunner) private readonly runner: ProcessRunner,
   ) {}
 
   /** Sweeps after every container and sandbox removal, and once now. */
@@ -144,18 +142,18 @@ export class ContainerdRemappedSnapshots implements RemappedSnapshots, Startable
         const copy = await snapshots.prepare({ snapshotter: this.snapshotter, key: work, parent: '', labels: { [REMAPPED_LABEL]: parent } }, { signal, lease });
         await fs.mkdir(source);
         await fs.mkdir(target);
-        await mountAt(image.mounts, source, ['ro', 'nodev', 'nosuid'], signal);
+        await mountAt(this.runner, image.mounts, source, ['ro', 'nodev', 'nosuid'], signal);
         try {
-          await mountAt(copy.mounts, target, [], signal);
+          await mountAt(this.runner, copy.mounts, target, [], signal);
           try {
-            await copyTree(source, target, signal);
+            await copyTree(this.runner, source, target, signal);
             const shifted = await shiftOwnership(target, userns.uids.hostId, userns.gids.hostId, signal);
             this.log.info({ snapshot: name, inodes: shifted.inodes, ms: Date.now() - started }, 'remapped image snapshot');
           } finally {
-            await unmount(target);
+            await unmount(this.runner, target);
           }
         } finally {
-          await unmount(source);
+          await unmount(this.runner, source);
         }
         await snapshots.commit({ snapshotter: this.snapshotter, name, key: work, labels: { [REMAPPED_LABEL]: parent } }, { signal, lease });
       } catch (err) {
@@ -196,25 +194,31 @@ export class ContainerdRemappedSnapshots implements RemappedSnapshots, Startable
   }
 }
 
-async function mountAt(mounts: readonly types.Mount[], target: string, extra: readonly string[], signal: AbortSignal): Promise<void> {
+/** Runs a program to its end; a non-zero exit is an UnavailableError carrying its stderr. */
+async function runTool(runner: ProcessRunner, file: string, args: string[], doing: string, signal: AbortSignal, timeoutMs = 60_000): Promise<void> {
+  const r = await runner.run({ file, args, timeoutMs, doing }, signal);
+  if (r.code !== 0) throw new UnavailableError(`${doing}: ${r.stderr.trim() || `${file} ended with ${r.code ?? r.signal}`}`);
+}
+
+async function mountAt(runner: ProcessRunner, mounts: readonly types.Mount[], target: string, extra: readonly string[], signal: AbortSignal): Promise<void> {
   if (mounts.length !== 1) throw new UnavailableError(`expected one mount, got ${mounts.length}`);
   const m = mounts[0]!;
   const options = [...m.options.filter(o => !(extra.includes('ro') && o === 'rw')), ...extra];
   const args = m.type === 'bind'
     ? ['--bind', ...(options.length ? ['-o', options.join(',')] : []), m.source, target]
     : ['-t', m.type, ...(options.length ? ['-o', options.join(',')] : []), m.source, target];
-  await run('mount', args, { signal }).catch(err => {
-    throw new UnavailableError(`mount ${args.join(' ')}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
-  });
+  await runTool(runner, 'mount', args, `mount ${args.join(' ')}`, signal);
 }
 
-async function unmount(target: string): Promise<void> {
-  await run('umount', [target]).catch(() => run('umount', ['--lazy', target])).catch(() => undefined);
+/** Unmounts `target`, lazily if it is busy. Never throws: the caller is cleaning up. */
+async function unmount(runner: ProcessRunner, target: string): Promise<void> {
+  const signal = AbortSignal.timeout(60_000);
+  await runTool(runner, 'umount', [target], `unmount ${target}`, signal)
+    .catch(() => runTool(runner, 'umount', ['--lazy', target], `unmount ${target}`, signal)).catch(() => undefined);
 }
 
 /** `cp -a`: hard links, modes, owners, times, xattrs and special files as they are. */
-async function copyTree(source: string, target: string, signal: AbortSignal): Promise<void> {
-  await run('cp', ['-a', '--', `${source}/.`, `${target}/`], { signal, maxBuffer: 1 << 20 }).catch(err => {
-    throw new UnavailableError(`copy the image's files: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
-  });
+async function copyTree(runner: ProcessRunner, source: string, target: string, signal: AbortSignal): Promise<void> {
+  // The copy's own deadline (copyTimeoutMs) bounds it through `signal`.
+  await runTool(runner, 'cp', ['-a', '--', `${source}/.`, `${target}/`], 'copy the image\'s files', signal, copyTimeoutMs);
 }
