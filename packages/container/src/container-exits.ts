@@ -99,7 +99,7 @@ export class ContainerExits implements Startable {
       finishedAt: exitedAt > 0n ? exitedAt : nowNs(),
     }));
     await deleteTask(this.containerd, id, signal).then(
-      () => this.deletedTasks.add(id),
+      deleted => { if (deleted) this.deletedTasks.add(id); },
       err => this.log.warn({ container: id, err }, 'delete exited task'),
     );
     await this.persist(record, signal);

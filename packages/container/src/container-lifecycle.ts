@@ -149,7 +149,6 @@ export class ContainerLifecycle {
 
   private async removeAll(record: ContainerRecord, signal: AbortSignal): Promise<void> {
     const id = record.metadata.id;
-    const cgroupsPath = await cgroupsPathOf(this.containerd, id, signal);
     if (record.status.state === 'running') await this.stop(id, 0, signal);
     // An exit being recorded (the status already says exited) finishes first: its task Delete and its
     // STOPPED event come before the removal's own, never beside or after them.
@@ -158,14 +157,21 @@ export class ContainerLifecycle {
     // A task still running though the record is not (a StartContainer cut short by a crikitd kill or a
     // containerd restart left it) cannot be deleted: it is killed first.
     // A cgroup left frozen (a `runc kill --all` cut short by a containerd kill) is thawed first.
-    if (!this.exits.takeDeletedTask(id)) await deleteTask(this.containerd, id, signal).catch(() => destroyTask(this.containerd, id, signal, cgroupsPath));
+    const taskDeleted = this.exits.takeDeletedTask(id) || await deleteTask(this.containerd, id, signal)
+      .catch(async () => destroyTask(this.containerd, id, signal, await cgroupsPathOf(this.containerd, id, signal)));
+    // When containerd deleted the task it shut the shim down itself: nothing of the task is left. Otherwise
+    // containerd may have lost track of one (killed during StartContainer's task Create), and what it left
+    // is looked for below: a /proc walk, too slow for every removal.
+    const lostTaskCgroups = taskDeleted ? undefined : { path: await cgroupsPathOf(this.containerd, id, signal) };
     // Before the containerd container goes: its GC labels hold the volumes' snapshots while they are mounted.
     await this.volumes.release(record, signal);
     await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));
     await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal }));
     // What a task containerd lost track of (it was killed during StartContainer's task Create) left behind.
-    const left = await removeTaskLeftovers(id, cgroupsPath);
-    if (left.shims.length + left.processes.length + left.cgroups.length > 0) this.log.info({ container: id, ...left }, 'removed what a lost task left');
+    if (lostTaskCgroups) {
+      const left = await removeTaskLeftovers(id, lostTaskCgroups.path);
+      if (left.shims.length + left.processes.length + left.cgroups.length > 0) this.log.info({ container: id, ...left }, 'removed what a lost task left');
+    }
     await this.logs.close(id, AbortSignal.timeout(5_000)).catch(() => undefined);
     this.hub.forget(id);
     await this.io.remove(id);

@@ -35,8 +35,8 @@ test('RemoveContainer after a recorded exit makes no second task Delete: only th
   assert.equal(f.containerd.requestsTo('tasks.delete').length, 1, 'the exit recorder deleted the task');
   const before = f.containerd.calls.length;
   await f.lifecycle.remove(f.id, signal());
-  // The spec is read first, for the cgroup a lost task may have left.
-  assert.deepEqual(f.containerd.calls.slice(before).map(c => c.method), ['containers.get', 'containers.delete', 'snapshots.remove']);
+  // containerd deleted the task (and shut its shim down): no spec read, no look for what a lost task left.
+  assert.deepEqual(f.containerd.calls.slice(before).map(c => c.method), ['containers.delete', 'snapshots.remove']);
   assert.equal(f.store.find(f.id), undefined);
   assert.equal(f.containerd.containerRecords.has(f.id), false);
 });
@@ -85,5 +85,14 @@ test('RemoveContainer while an exit is being recorded waits for it: one task Del
   await Promise.all([recorded, removed]);
   assert.equal(f.containerd.requestsTo('tasks.delete').length, 1, 'the recorder deleted the task; the removal did not delete it again');
   assert.deepEqual(events, ['exited', 'removed']);
+  assert.equal(f.store.find(f.id), undefined);
+});
+
+test('RemoveContainer of a task containerd does not know looks for what a lost task left, through its spec\'s cgroup', async () => {
+  const f = await setup(5);
+  // Created, and a StartContainer cut short: containerd has no task, but its shim may still run.
+  const before = f.containerd.calls.length;
+  await f.lifecycle.remove(f.id, signal());
+  assert.deepEqual(f.containerd.calls.slice(before).map(c => c.method), ['tasks.delete', 'containers.get', 'containers.delete', 'snapshots.remove']);
   assert.equal(f.store.find(f.id), undefined);
 });

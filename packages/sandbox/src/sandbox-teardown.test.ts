@@ -75,3 +75,27 @@ test('two StopPodSandbox at once: the second fails FAILED_PRECONDITION and does 
   await f.teardown.stop(f.id, signal());
   assert.equal(f.store.get(f.id).status.state, 'notready');
 });
+
+test('RemovePodSandbox after a stop whose pause task containerd deleted reads no spec and looks for no lost task', async () => {
+  const f = await setup(4);
+  f.release();
+  const tasks = new Set([f.id as string]);
+  f.containerd.handle('tasks.get', req => {
+    if (!tasks.has(req.containerId)) throw new NotFoundError(`task ${req.containerId}`);
+    return { process: { pid: 0, status: 3 } };
+  });
+  f.containerd.handle('tasks.delete', req => { tasks.delete(req.containerId); return {}; });
+  await f.teardown.stop(f.id, signal());
+  assert.equal(tasks.size, 0, 'the stop deleted the pause task');
+  await f.teardown.remove(f.id, signal());
+  assert.equal(f.containerd.requestsTo('containers.get').length, 0);
+  assert.equal(f.store.find(f.id), undefined);
+});
+
+test('RemovePodSandbox of a pause task containerd does not know reads the spec, for the cgroup a lost task may have left', async () => {
+  const f = await setup(5);
+  f.release();
+  await f.teardown.remove(f.id, signal());
+  assert.equal(f.containerd.requestsTo('containers.get').length, 1);
+  assert.equal(f.store.find(f.id), undefined);
+});

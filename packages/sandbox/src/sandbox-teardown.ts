@@ -19,6 +19,8 @@ export class SandboxTeardown {
    * not count: its network is still attached. After a restart, a stop runs once more (harmless).
    */
   private readonly stopped = new Set<SandboxId>();
+  /** Sandboxes whose pause task containerd deleted in this process (its shim is gone, nothing to look for). */
+  private readonly pauseTaskDeleted = new Set<SandboxId>();
 
   constructor(
     @inject(SandboxStore) private readonly store: SandboxStore,
@@ -68,8 +70,11 @@ export class SandboxTeardown {
       destroyTask(this.containerd, id, signal).catch(async (err: unknown) => {
         const cgroupsPath = await cgroupsPathOf(this.containerd, id, signal);
         if (cgroupsPath === undefined) throw err;
-        await destroyTask(this.containerd, id, signal, cgroupsPath);
-      }).then(() => removeSandboxState(sandboxPaths(this.paths, id), this.runner)),
+        return destroyTask(this.containerd, id, signal, cgroupsPath);
+      }).then(deleted => {
+        if (deleted) this.pauseTaskDeleted.add(id);
+        return removeSandboxState(sandboxPaths(this.paths, id), this.runner);
+      }),
       // CNI DEL runs even when the netns is gone: host-local must release the IP either way.
       netnsPath ? this.network.detach(podRefOf(id, record.metadata.config, netnsPath), signal) : undefined,
     ]);
@@ -99,16 +104,20 @@ export class SandboxTeardown {
 
   private async removeAll(record: SandboxRecord, signal: AbortSignal): Promise<void> {
     const id = record.metadata.id;
-    const cgroupsPath = await cgroupsPathOf(this.containerd, id, signal);
     await this.stopAll(record, signal);
+    // When containerd deleted the pause task it shut the shim down itself; otherwise it may have lost track
+    // of one (killed during the task's Create), and what it left is looked for below (a /proc walk).
+    const lostTaskCgroups = this.pauseTaskDeleted.delete(id) ? undefined : { path: await cgroupsPathOf(this.containerd, id, signal) };
     for (const c of this.containers.list(c => c.metadata.sandboxId === id)) {
       await this.containerManager?.remove(c.metadata.id, signal);
     }
     await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));
     await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal }));
     // What a pause task containerd lost track of (it was killed during the task's Create) left behind.
-    const left = await removeTaskLeftovers(id, cgroupsPath);
-    if (left.shims.length + left.processes.length + left.cgroups.length > 0) this.log.info({ sandbox: id, ...left }, 'removed what a lost task left');
+    if (lostTaskCgroups) {
+      const left = await removeTaskLeftovers(id, lostTaskCgroups.path);
+      if (left.shims.length + left.processes.length + left.cgroups.length > 0) this.log.info({ sandbox: id, ...left }, 'removed what a lost task left');
+    }
     await removeSandboxFiles(sandboxPaths(this.paths, id));
     this.store.delete(id);
     this.stopped.delete(id);

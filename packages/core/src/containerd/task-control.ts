@@ -63,17 +63,19 @@ export async function waitTask(containerd: ContainerdClient, id: string, signal:
 /**
  * Deletes the task (the shim reaps it); a missing task is fine. Idempotent, also when an exit
  * handler deletes the same task at the same moment (the loser sees the shim going away).
+ * Resolves true when this call's Delete succeeded: containerd then shut the task's shim down itself,
+ * so nothing of the task is left on the host; false when containerd had no task (or lost it).
  */
-export async function deleteTask(containerd: ContainerdClient, id: string, signal: AbortSignal): Promise<void> {
+export async function deleteTask(containerd: ContainerdClient, id: string, signal: AbortSignal): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
     try {
       await containerd.tasks.delete({ containerId: id }, { signal });
-      return;
+      return true;
     } catch (err) {
-      if (isNotFound(err)) return;
+      if (isNotFound(err)) return false;
       if (attempt >= 2) throw err;
       await new Promise(resolve => setTimeout(resolve, 100));
-      if (!(await getTask(containerd, id, signal))) return;
+      if (!(await getTask(containerd, id, signal))) return false;
     }
   }
 }
@@ -81,19 +83,19 @@ export async function deleteTask(containerd: ContainerdClient, id: string, signa
 /**
  * Kills every process of the task with SIGKILL, waits for it to exit and deletes it. Idempotent.
  * With `cgroupsPath` (the spec's), a delete runc refuses because the cgroup was left frozen (a `runc
- * kill --all` cut short) thaws the cgroup, kills what it holds and deletes again.
+ * kill --all` cut short) thaws the cgroup, kills what it holds and deletes again. Resolves as deleteTask.
  */
-export async function destroyTask(containerd: ContainerdClient, id: string, signal: AbortSignal, cgroupsPath?: string): Promise<void> {
+export async function destroyTask(containerd: ContainerdClient, id: string, signal: AbortSignal, cgroupsPath?: string): Promise<boolean> {
   const task = await getTask(containerd, id, signal);
-  if (!task) return;
+  if (!task) return false;
   if (isLive(task)) {
     const waiting = waitTask(containerd, id, signal);
     await killTask(containerd, id, Signals.SIGKILL, { all: true, signal });
     await waiting;
   }
-  await deleteTask(containerd, id, signal).catch(async (err: unknown) => {
+  return deleteTask(containerd, id, signal).catch(async (err: unknown) => {
     if (cgroupsPath === undefined || (await thawAndKillCgroup(cgroupsPath)).length === 0) throw err;
     await new Promise(resolve => setTimeout(resolve, 200));
-    await deleteTask(containerd, id, signal);
+    return deleteTask(containerd, id, signal);
   });
 }
