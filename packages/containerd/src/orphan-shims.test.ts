@@ -1,39 +1,29 @@
 // OrphanShimSweep on real processes that read like shims: the one of crikit's containerd with no task is
 // killed (its bundle dir removed); one with a task, or of another containerd, is left alone.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { NotFoundError, silentLogger, UnavailableError } from '@crikit/core';
-import { FakeContainerd, randomId } from '@crikit/core/testing';
+import { FakeContainerd, FakeShims, randomId } from '@crikit/core/testing';
 import { OrphanShimSweep } from './orphan-shims.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crikit-orphan-shims-'));
-const children: ChildProcess[] = [];
+const shims = new FakeShims(root);
 after(() => {
-  for (const c of children) c.kill('SIGKILL');
+  shims.killAll();
   fs.rmSync(root, { recursive: true, force: true });
 });
 
+/** A shim of task `id` of the containerd at `address`, running in its bundle dir (made here). */
 function fakeShim(id: string, address: string): ChildProcess {
-  const script = path.join(root, 'containerd-shim-runc-v2');
-  fs.writeFileSync(script, 'setInterval(() => {}, 1_000_000);\n');
   const bundle = path.join(root, 'state', 'io.containerd.runtime.v2.task', 'k8s.io', id);
   fs.mkdirSync(bundle, { recursive: true });
-  const child = spawn(process.execPath, [script, '-namespace', 'k8s.io', '-id', id, '-address', address], { cwd: bundle, stdio: 'ignore' });
-  children.push(child);
-  return child;
+  return shims.start(id, { address, cwd: bundle });
 }
-
-/** Resolves once `child` runs its program (its command line names the shim's -id), for at most 10 s. */
-async function whenRunning(child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (fs.existsSync(`/proc/${child.pid}/cmdline`) && fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('-id')) return;
-    await new Promise(r => setTimeout(r, 100));
-  }
-}
+const whenRunning = (child: ChildProcess): Promise<void> => shims.whenRunning(child);
 
 test('a shim of our containerd that serves no task is killed; one with a task or of another containerd stays', async () => {
   const ours = path.join(root, 'containerd.sock');

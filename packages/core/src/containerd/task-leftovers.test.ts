@@ -11,32 +11,22 @@ import { taskTypes } from '@crikit/api';
 import { InternalError, NotFoundError } from '../errors.js';
 import { FakeContainerd } from '../testing/fake-containerd.js';
 import { randomId } from '../testing/record-builders.js';
+import { FakeShims } from '../testing/fake-shims.js';
 import { destroyTask } from './task-control.js';
 import { removeTaskLeftovers } from './task-leftovers.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crikit-task-leftovers-'));
+const shims = new FakeShims(root);
 const children: ChildProcess[] = [];
 after(() => {
+  shims.killAll();
   for (const c of children) c.kill('SIGKILL');
   fs.rmSync(root, { recursive: true, force: true });
 });
 
 /** A process whose command line reads like a runc v2 shim of `id`, running in `cwd`. */
-function fakeShim(id: string, cwd: string): ChildProcess {
-  const script = path.join(root, 'containerd-shim-runc-v2');
-  fs.writeFileSync(script, 'setInterval(() => {}, 1_000_000);\n');
-  const child = spawn(process.execPath, [script, '-namespace', 'k8s.io', '-id', id, '-address', '/nowhere.sock'], { cwd, stdio: 'ignore' });
-  children.push(child);
-  return child;
-}
-
-/** Resolves once `child` runs its program (its command line names the shim's -id), for at most 10 s. */
-async function whenRunning(child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (fs.existsSync(`/proc/${child.pid}/cmdline`) && fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('-id')) return;
-    await new Promise(r => setTimeout(r, 100));
-  }
-}
+const fakeShim = (id: string, cwd: string): ChildProcess => shims.start(id, { cwd });
+const whenRunning = (child: ChildProcess): Promise<void> => shims.whenRunning(child);
 
 const exited = (c: ChildProcess): Promise<unknown> => c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise(r => c.once('exit', r));
 

@@ -16,3 +16,4 @@ export * from './fake-container-streams.js';
 export * from './fake-port-forwarder.js';
 export * from './fake-network-namespaces.js';
 export * from './fake-runtime-features.js';
+export * from './fake-shims.js';
