@@ -31,7 +31,7 @@ export class LayerUnpacker {
     const chain = chainIds(layers.map(l => l.diffId));
     for (const [i, layer] of layers.entries()) {
       const chainId = chain[i]!;
-      if (await this.exists(chainId, options.signal)) continue;
+      if (await this.existsHeld(chainId, options.lease, options.signal)) continue;
       await options.ready?.(i);
       await this.apply(layer, chainId, i > 0 ? chain[i - 1]! : '', options);
     }
@@ -47,6 +47,16 @@ export class LayerUnpacker {
       if (isNotFound(err)) return false;
       throw err;
     }
+  }
+
+  /**
+   * True when committed snapshot `key` exists, then held by `lease`: added to the lease first, so that
+   * containerd's GC cannot take it (an image removed a moment ago leaves its layers unreferenced) between
+   * this look and the Prepare of the next layer on top of it, or before the image is recorded.
+   */
+  private async existsHeld(key: string, lease: string, signal: AbortSignal): Promise<boolean> {
+    await this.containerd.leases.addResource({ id: lease, resource: { id: key, type: `snapshots/${this.snapshotter}` } }, { signal });
+    return this.exists(key, signal);
   }
 
   private async apply(layer: UnpackLayer, chainId: string, parent: string, options: { lease: string; signal: AbortSignal; what: string }): Promise<void> {
