@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import type { ProcessRunner } from '../contracts/process-runner.js';
@@ -83,6 +83,8 @@ describe('SpawnHelper supervision', () => {
       await h.start(signal());
       const first = h.pid!;
       const inFlight = h.run({ file: '/bin/sleep', args: ['30'], timeoutMs: 30_000, doing: 'sleep' }, signal());
+      // Killed once the request reached it (its sleep runs): a kill before that is a failed write (EPIPE) instead.
+      await until('the sleep running under the helper', () => spawnSync('ps', ['-o', 'pid=', '--ppid', String(first)], { encoding: 'utf8' }).stdout.trim() !== '');
       process.kill(first, 'SIGKILL');
       await assert.rejects(inFlight, err => isUnavailable(err) && new RegExp(`^sleep: spawn helper ${first} exited \\(SIGKILL\\)`).test((err as Error).message));
       // Restarted on its own, before any new request.
