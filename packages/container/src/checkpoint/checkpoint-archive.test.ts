@@ -5,23 +5,12 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { InvalidArgumentError } from '@crikit/core';
-import { directoryEntries, memberName, readArchive, readJsonMember, writeArchive } from './checkpoint-archive.js';
+import { archiveMembers } from './archive-fixtures.js';
+import { directoryEntries, memberName, readJsonMember, writeArchive } from './checkpoint-archive.js';
 
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'crikit-archive-test-'));
 after(() => fs.rm(tmp, { recursive: true, force: true }));
 
-async function members(archive: string): Promise<Map<string, string>> {
-  const seen = new Map<string, string>();
-  await readArchive(archive, {
-    file: async (name, _size, body) => {
-      const parts: Buffer[] = [];
-      for await (const c of body) parts.push(c as Buffer);
-      seen.set(name, Buffer.concat(parts).toString('utf8'));
-      return true;
-    },
-  }, AbortSignal.timeout(10_000));
-  return seen;
-}
 
 test('writeArchive writes bytes, files, streams and directories that readArchive reads back in order', async () => {
   const images = path.join(tmp, 'images');
@@ -37,7 +26,7 @@ test('writeArchive writes bytes, files, streams and directories that readArchive
     { name: 'rootfs-diff.tar', file: loose, size: 11 },
     { name: 'streamed', size: 6, open: () => Readable.from([Buffer.from('abc'), Buffer.from('def')]) },
   ], AbortSignal.timeout(10_000));
-  const seen = await members(target);
+  const seen = await archiveMembers(target);
   assert.deepEqual([...seen.keys()], ['config.dump', 'checkpoint/core-1.img', 'checkpoint/pages-1.img', 'rootfs-diff.tar', 'streamed']);
   assert.equal(seen.get('checkpoint/pages-1.img'), 'pages');
   assert.equal(seen.get('rootfs-diff.tar'), 'layer bytes');
@@ -58,7 +47,7 @@ test('writeArchive leaves nothing at the target when a member fails', async () =
 test('readArchive refuses a file that is not a tar archive, naming it', async () => {
   const bogus = path.join(tmp, 'bogus.tar');
   await fs.writeFile(bogus, Buffer.alloc(1024, 7));
-  await assert.rejects(members(bogus), (err: unknown) => err instanceof InvalidArgumentError && err.message.includes(bogus));
+  await assert.rejects(archiveMembers(bogus), (err: unknown) => err instanceof InvalidArgumentError && err.message.includes(bogus));
 });
 
 test('memberName strips ./ and refuses names that leave the archive', () => {

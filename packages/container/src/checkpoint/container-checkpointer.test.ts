@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { Any, runcOptions, unpackAny } from '@crikit/api';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, silentLogger, UnavailableError, type ContainerRecord } from '@crikit/core';
 import { containerRecord, containerStoreWith, FakeContainerd } from '@crikit/core/testing';
-import { readArchive } from './checkpoint-archive.js';
+import { archiveMembers } from './archive-fixtures.js';
 import { ContainerCheckpointer, statusDump } from './container-checkpointer.js';
 import { CriuProbe, type CriuStatus } from './criu-probe.js';
 
@@ -53,18 +53,6 @@ function checkpointer(containerd: FakeContainerd, record: ContainerRecord, criu:
   return new ContainerCheckpointer(containerStoreWith([record]), containerd, criu, { rootDir: path.join(tmp, 'root'), stateDir: path.join(tmp, 'state') }, 'overlayfs', silentLogger);
 }
 
-async function archiveMembers(file: string): Promise<Map<string, string>> {
-  const seen = new Map<string, string>();
-  await readArchive(file, {
-    file: async (name, _size, body) => {
-      const parts: Buffer[] = [];
-      for await (const c of body) parts.push(c as Buffer);
-      seen.set(name, Buffer.concat(parts).toString('utf8'));
-      return true;
-    },
-  }, AbortSignal.timeout(10_000));
-  return seen;
-}
 
 const running = (): ContainerRecord => containerRecord({ status: { state: 'running', pid: 4242, startedAt: 1_700_000_000_000_000_000n } });
 
