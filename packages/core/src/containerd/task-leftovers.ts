@@ -89,26 +89,26 @@ export function specCgroupsPath(spec: Uint8Array | string | undefined): string |
 
 /** The ids of the shim processes running for containerd at `address` in `namespace` (read from /proc). */
 export async function shimIdsOn(address: string, namespace: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (const name of await fs.readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const argv = (await fs.readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    const arg = (flag: string): string | undefined => { const i = argv.indexOf(flag); return i < 0 ? undefined : argv[i + 1]; };
-    const id = arg('-id');
-    if (id && arg('-address') === address && arg('-namespace') === namespace && argv.some(a => path.basename(a).startsWith('containerd-shim'))) ids.push(id);
-  }
-  return ids;
+  return (await shimProcesses()).filter(s => s.address === address && s.namespace === namespace).map(s => s.id);
 }
 
 /** The shim processes started for `id` (any containerd), with the bundle dir each runs in. */
 async function shimsOf(id: string): Promise<{ pid: number; bundle: string | undefined }[]> {
-  const found: { pid: number; bundle: string | undefined }[] = [];
+  const mine = (await shimProcesses()).filter(s => s.id === id);
+  return Promise.all(mine.map(async s => ({ pid: s.pid, bundle: await fs.readlink(`/proc/${s.pid}/cwd`).catch(() => undefined) })));
+}
+
+/** Every process whose command line is a containerd shim's (`containerd-shim… -namespace N -id I -address A`). */
+async function shimProcesses(): Promise<{ pid: number; id: string; address: string | undefined; namespace: string | undefined }[]> {
+  const found: { pid: number; id: string; address: string | undefined; namespace: string | undefined }[] = [];
   for (const name of await fs.readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const argv = (await fs.readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    const arg = (flag: string): string | undefined => { const i = argv.indexOf(flag); return i < 0 ? undefined : argv[i + 1]; };
     const i = argv.indexOf('-id');
-    if (i < 0 || argv[i + 1] !== id || !argv.slice(0, i).some(a => path.basename(a).startsWith('containerd-shim'))) continue;
-    found.push({ pid: Number(name), bundle: await fs.readlink(`/proc/${name}/cwd`).catch(() => undefined) });
+    const id = arg('-id');
+    if (!id || !argv.slice(0, i).some(a => path.basename(a).startsWith('containerd-shim'))) continue;
+    found.push({ pid: Number(name), id, address: arg('-address'), namespace: arg('-namespace') });
   }
   return found;
 }
