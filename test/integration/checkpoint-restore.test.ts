@@ -1,8 +1,9 @@
-// CheckpointContainer and restore from a checkpoint archive with the real runc and Debian's criu:
-// a counter checkpointed, removed, restored into a new container, and counting on from where it was.
-// Where `criu check` fails on this host (criu 3.17.1 does not know the [vvar_vclock] mapping that
-// kernels since 6.13 have), what runs instead is the refusal crikit then answers, and the round trip
-// is reported as skipped with criu's own reason. criu not installed at all fails the file.
+// CheckpointContainer and restore from a checkpoint archive with the real runc and criu: a counter
+// checkpointed, removed, restored into a new container, and counting on from where it was. Where
+// `criu check` fails on this host (Debian 12's criu 3.17.1 does not know the [vvar_vclock] mapping
+// that kernels since 6.13 have; scripts/build-criu.sh builds a newer one), what runs instead is the
+// refusal crikit then answers, and the round trip is reported as skipped with criu's own reason.
+// criu not installed at all fails the file.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
