@@ -1,6 +1,7 @@
 // Status through the CRI socket reports each configured runtime handler with the features the real
-// runc and crun binaries of this machine declare (`<binary> features`), as far as crikit implements them
-// (recursive read-only mounts and user namespaces: both, where the binary and kernel allow).
+// runc and crun binaries of this machine declare (`<binary> features`) or, for a crun without that
+// subcommand (1.8.1 here), what its release implements and a real run of it confirms, as far as crikit
+// implements them (recursive read-only mounts and user namespaces: both, where the binary and kernel allow).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -14,6 +15,8 @@ interface HandlerDetails {
   binary?: string;
   error?: string;
   runtime?: { recursiveReadOnlyMounts: boolean; idmapMounts: boolean; userNamespace: boolean };
+  derived?: { identity?: string; runtime?: HandlerDetails['runtime']; probe?: { failures: object; ms: number }; error?: string };
+  idmapMounts: boolean;
   detected: { recursiveReadOnlyMounts: boolean; userNamespaces: boolean };
   reported: { recursiveReadOnlyMounts: boolean; userNamespaces: boolean };
 }
@@ -44,7 +47,7 @@ after(async () => {
   dirs.cleanup();
 });
 
-test('Status lists every handler, the default again under \'\', with what the binaries support and crikit implements', async () => {
+test('Status lists every handler, the default again under \'\', with what the binaries support and crikit implements', async t => {
   const res = await c.runtime.status({ verbose: true });
   assert.deepEqual(res.runtimeHandlers.map(h => h.name), ['crun', 'runc', '']);
   assert.deepEqual(res.runtimeHandlers.find(h => h.name === '')?.features, res.runtimeHandlers.find(h => h.name === 'runc')?.features);
@@ -60,7 +63,17 @@ test('Status lists every handler, the default again under \'\', with what the bi
     assert.equal(got.binary, name);
     if (!own) {
       assert.match(got.error ?? '', new RegExp(`^${name} features: `), `${name} without a features subcommand says why`);
-      assert.deepEqual(got.detected, { recursiveReadOnlyMounts: false, userNamespaces: false });
+      const version = /^crun version (\S+)/.exec(spawnSync(name, ['--version'], { encoding: 'utf8' }).stdout)?.[1];
+      if (!version) {
+        assert.deepEqual(got.detected, { recursiveReadOnlyMounts: false, userNamespaces: false });
+        continue;
+      }
+      // crun: its --version names the release, and the probe saw every feature work on this host.
+      assert.equal(got.derived?.identity, `crun ${version}`);
+      assert.deepEqual(got.derived?.probe?.failures, {});
+      t.diagnostic(`${name}: the probe took ${got.derived!.probe!.ms} ms`);
+      assert.deepEqual(got.runtime, got.derived?.runtime);
+      assert.equal(got.detected.recursiveReadOnlyMounts, got.runtime!.recursiveReadOnlyMounts && kernelRro);
       continue;
     }
     assert.equal(got.error, undefined);
@@ -79,10 +92,11 @@ test('Status lists every handler, the default again under \'\', with what the bi
     // A user namespace needs the binary's `user` namespace and the kernel's consent (not idmapped mounts: a rootfs is remapped without).
     if (own) assert.equal(details.handlers[name]!.detected.userNamespaces, own.linux?.namespaces?.includes('user') ?? false, name);
   }
-  // This machine's runc (1.1.5) declares rro and the kernel (6.x) has mount_setattr; crun 1.8.1 declares nothing.
+  // This machine's runc (1.1.5) declares rro and the kernel (6.x) has mount_setattr; crun 1.8.1 has it since 1.4 and the probe saw it work.
   assert.equal(details.handlers.runc!.detected.recursiveReadOnlyMounts, true);
-  assert.equal(details.handlers.crun!.detected.recursiveReadOnlyMounts, false);
-  // runc 1.1.5 declares the user namespace; crun 1.8.1, without a features subcommand, nothing.
+  assert.equal(details.handlers.crun!.detected.recursiveReadOnlyMounts, true);
+  // Both run pods in a user namespace; only crun (1.8.1 on) makes idmapped mounts, runc 1.1 does not.
   assert.equal(res.runtimeHandlers.find(h => h.name === 'runc')?.features?.userNamespaces, true);
-  assert.equal(res.runtimeHandlers.find(h => h.name === 'crun')?.features?.userNamespaces, false);
+  assert.equal(res.runtimeHandlers.find(h => h.name === 'crun')?.features?.userNamespaces, true);
+  assert.deepEqual([details.handlers.runc!.idmapMounts, details.handlers.crun!.idmapMounts], [false, true]);
 });

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { HostFeatureSources } from './feature-sources.js';
 
 describe('HostFeatureSources', () => {
-  const sources = new HostFeatureSources();
+  const sources = new HostFeatureSources({ rootDir: '/nonexistent/crikit-root', stateDir: '/nonexistent/crikit-state' });
   const signal = new AbortController().signal;
   it('says why a binary gives no features: missing, or a non-zero exit with its last stderr line', async () => {
     await assert.rejects(sources.runtimeFeatures('/nonexistent/runc', signal), /^Error: \/nonexistent\/runc features: ENOENT$/);

@@ -5,6 +5,7 @@ import {
 } from '@crikit/core';
 import { FeatureSources } from './feature-sources.js';
 import { detectedHandlerFeatures, detectedIdmapMounts, parseOciFeatures, type KernelFeatures, type OciRuntimeFeatures } from './oci-features.js';
+import { deriveFeatures, type DerivedFeatures } from './version-features.js';
 
 /**
  * What crikit itself implements end to end. Status reports a feature only where this is true AND the
@@ -41,6 +42,8 @@ interface HandlerProbe {
   readonly runtime?: OciRuntimeFeatures;
   /** Why the runtime reports nothing (no `features` subcommand, another runtime type…). */
   readonly error?: string;
+  /** Without `features`: the release `--version` names and what the probe saw (version-features.ts). */
+  readonly derived?: DerivedFeatures;
   readonly detected: HandlerFeatures;
   readonly reported: HandlerFeatures;
   /** The runtime makes idmapped bind mounts (CRI mounts with uid/gid mappings), in a user namespace pod. */
@@ -50,8 +53,10 @@ interface HandlerProbe {
 /**
  * RuntimeFeatures from `<binary> features` of each configured runc-type handler (runc, crun…) and
  * the kernel, probed once at start-up (or on the first report, if earlier) with a 5 s limit per
- * binary, and combined with `IMPLEMENTED_FEATURES`. A handler whose binary has no `features`
- * subcommand, or of another runtime type, supports nothing (containerd 2.x does the same).
+ * binary, and combined with `IMPLEMENTED_FEATURES`. A binary without a `features` subcommand that
+ * `--version` shows to be crun (before 1.8.6) gets what its release implements and a real run
+ * confirms (`deriveFeatures`); any other such binary, or a handler of another runtime type, supports
+ * nothing (containerd 2.x does the same).
  */
 @injectable()
 export class ProbedRuntimeFeatures implements RuntimeFeatures, Startable {
@@ -85,7 +90,8 @@ export class ProbedRuntimeFeatures implements RuntimeFeatures, Startable {
   private async probeAll(): Promise<RuntimeFeaturesReport> {
     const kernel = await this.sources.kernel();
     const names = Object.keys(this.runtimes.handlers).sort();
-    const probes = new Map(await Promise.all(names.map(async name => [name, await this.probe(name, kernel)] as const)));
+    const derivations = new Map<string, Promise<DerivedFeatures>>();
+    const probes = new Map(await Promise.all(names.map(async name => [name, await this.probe(name, kernel, derivations)] as const)));
     const handlers: RuntimeHandlerReport[] = [];
     for (const name of names) {
       const { reported: features, idmapMounts } = probes.get(name)!;
@@ -102,7 +108,8 @@ export class ProbedRuntimeFeatures implements RuntimeFeatures, Startable {
     };
   }
 
-  private async probe(name: string, kernel: KernelFeatures): Promise<HandlerProbe> {
+  /** `derivations` shares one derivation (and so one real run) among handlers of the same binary. */
+  private async probe(name: string, kernel: KernelFeatures, derivations: Map<string, Promise<DerivedFeatures>>): Promise<HandlerProbe> {
     const handler = this.runtimes.handlers[name]!;
     let binary: string | undefined;
     let runtime: OciRuntimeFeatures | undefined;
@@ -120,10 +127,17 @@ export class ProbedRuntimeFeatures implements RuntimeFeatures, Startable {
         limit.dispose();
       }
     }
+    let derived: DerivedFeatures | undefined;
+    if (binary && !runtime) {
+      const pending = derivations.get(binary) ?? deriveFeatures(binary, this.sources);
+      derivations.set(binary, pending);
+      derived = await pending;
+      runtime = derived.runtime;
+    }
     const detected = detectedHandlerFeatures(runtime, kernel);
     const reported = reportedHandlerFeatures(detected);
     const idmapMounts = detectedIdmapMounts(runtime, kernel);
-    this.log.info({ handler: name, binary, detected, reported, idmapMounts, error }, 'runtime handler features');
-    return { ...(binary ? { binary } : {}), ...(runtime ? { runtime } : {}), ...(error ? { error } : {}), detected, reported, idmapMounts };
+    this.log.info({ handler: name, binary, detected, reported, idmapMounts, error, derived }, 'runtime handler features');
+    return { ...(binary ? { binary } : {}), ...(runtime ? { runtime } : {}), ...(error ? { error } : {}), ...(derived ? { derived } : {}), detected, reported, idmapMounts };
   }
 }

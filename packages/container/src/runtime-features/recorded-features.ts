@@ -5,3 +5,9 @@ export const RUNC_1_1_5_FEATURES = "{\n    \"ociVersionMin\": \"1.0.0\",\n    \"
 
 /** `crun features` of crun 1.8.1 (Debian 12): exit status 1 and this on stderr; this crun has no `features` subcommand. */
 export const CRUN_1_8_1_FEATURES_STDERR = "unknown command features\n";
+
+/** `crun --version` of crun 1.8.1 (Debian 12), verbatim. */
+export const CRUN_1_8_1_VERSION = "crun version 1.8.1\ncommit: f8a096be060b22ccd3d5f3ebe44108517fbf6c30\nrundir: /run/crun\nspec: 1.0.0\n+SYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL\n";
+
+/** `runc --version` of runc 1.1.5+ds1 (Debian 12), verbatim. */
+export const RUNC_1_1_5_VERSION = "runc version 1.1.5+ds1\ncommit: 1.1.5+ds1-1+deb12u1\nspec: 1.0.2-dev\ngo: go1.19.8\nlibseccomp: 2.5.4\n";
