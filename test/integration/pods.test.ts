@@ -132,12 +132,24 @@ describe('networked pods', () => {
 describe('the pause process', () => {
   const procStatus = (pid: number, key: string) => /^(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(l => l.startsWith(`${key}:`)) ?? '')![1]!.split(/\s+/).slice(1);
 
-  test('runs under the pod\'s cgroup parent with RuntimeDefault seccomp and the pause image\'s user', async () => {
-    const id = (await c.runtime.runPodSandbox({ config: podConfig('confined') })).podSandboxId;
+  test('runs under the pod\'s cgroup parent with the RuntimeDefault seccomp it asks and the pause image\'s user', async () => {
+    const id = (await c.runtime.runPodSandbox({ config: podConfig('confined', {
+      linux: { cgroupParent: '/crikit-test', securityContext: {
+        seccomp: { profileType: cri.SecurityProfile_ProfileType.RuntimeDefault },
+        namespaceOptions: { network: cri.NamespaceMode.POD, pid: cri.NamespaceMode.CONTAINER, ipc: cri.NamespaceMode.POD },
+      } },
+    }) })).podSandboxId;
     const { info } = await statusOf(id);
     assert.deepEqual(procStatus(info.pid, 'Seccomp'), ['2'], 'seccomp filter mode');
     assert.equal(procStatus(info.pid, 'Uid')[0], '65535', 'the pause image runs as 65535');
     assert.match(fs.readFileSync(`/proc/${info.pid}/cgroup`, 'utf8'), new RegExp(`/crikit-test/${id}$`, 'm'));
+    await c.runtime.removePodSandbox({ podSandboxId: id });
+  });
+
+  test('a pod that asks no seccomp profile gets none for its pause, as containerd', async () => {
+    const id = (await c.runtime.runPodSandbox({ config: podConfig('unset-seccomp') })).podSandboxId;
+    const { info } = await statusOf(id);
+    assert.deepEqual(procStatus(info.pid, 'Seccomp'), ['0']);
     await c.runtime.removePodSandbox({ podSandboxId: id });
   });
 

@@ -12,6 +12,8 @@ export interface PauseSpecSettings {
   readonly unprivilegedPorts: boolean;
   readonly unprivilegedIcmp: boolean;
   readonly containerdNamespace: string;
+  /** A pod that asks no seccomp profile gets RuntimeDefault for its pause (`sandbox.seccompDefault`). */
+  readonly runtimeDefaultSeccomp: boolean;
 }
 
 /**
@@ -45,6 +47,7 @@ export async function pauseSpec(input: {
     options: {
       cgroupDriver: s.cgroupDriver, restrictOomScoreAdj: s.restrictOomScoreAdj, ownOomScoreAdj: s.ownOomScoreAdj,
       unprivilegedPorts: s.unprivilegedPorts, unprivilegedIcmp: s.unprivilegedIcmp, containerdNamespace: s.containerdNamespace,
+      runtimeDefaultSeccomp: s.runtimeDefaultSeccomp,
     },
   });
   if (input.userns) enterPodUserNamespace(spec, input.userns);

@@ -6,6 +6,8 @@ export const sandboxConfigSchema = z.strictObject({
     .describe('the image of every pod\'s pause container; pulled when missing and pinned'),
   shmSizeBytes: z.number().int().positive().default(64 << 20)
     .describe('size of the /dev/shm tmpfs each pod gets (unless it shares the host IPC namespace)'),
+  seccompDefault: z.boolean().default(false)
+    .describe('give the pause container of a pod that asks no seccomp profile RuntimeDefault; otherwise Unconfined, as containerd (kubelets always ask one)'),
   enableUnprivilegedPorts: z.boolean().default(false)
     .describe('let unprivileged processes bind ports below 1024 (sysctl net.ipv4.ip_unprivileged_port_start=0) in pods without host network'),
   enableUnprivilegedIcmp: z.boolean().default(false)

@@ -95,14 +95,16 @@ describe('buildSandboxSpec', () => {
       `kubepods-pod1.slice:cri-containerd:${id}`);
   });
 
-  it('runs RuntimeDefault seccomp unless Unconfined, a Localhost profile, or privileged', () => {
-    assert.equal(buildSandboxSpec(input()).linux?.seccomp?.defaultAction, 'SCMP_ACT_ERRNO');
+  it('runs the seccomp profile the pod asks, none when it asks none (RuntimeDefault with runtimeDefaultSeccomp), none when privileged', () => {
+    assert.equal(buildSandboxSpec(input()).linux?.seccomp, undefined);
+    assert.equal(buildSandboxSpec(input({ options: { runtimeDefaultSeccomp: true } })).linux?.seccomp?.defaultAction, 'SCMP_ACT_ERRNO');
+    assert.equal(buildSandboxSpec(input({ sc: { seccomp: { profileType: cri.SecurityProfile_ProfileType.RuntimeDefault, localhostRef: '' } } })).linux?.seccomp?.defaultAction, 'SCMP_ACT_ERRNO');
     assert.equal(buildSandboxSpec(input({ sc: { seccomp: { profileType: cri.SecurityProfile_ProfileType.Unconfined, localhostRef: '' } } })).linux?.seccomp, undefined);
     assert.equal(buildSandboxSpec(input({ sc: { seccompProfilePath: 'unconfined' } })).linux?.seccomp, undefined);
     const local = buildSandboxSpec(input({ sc: { seccomp: { profileType: cri.SecurityProfile_ProfileType.Localhost, localhostRef: '/p.json' } },
       rest: { localhostSeccomp: { defaultAction: 'SCMP_ACT_LOG' } } }));
     assert.deepEqual(local.linux?.seccomp, { defaultAction: 'SCMP_ACT_LOG' });
-    const priv = buildSandboxSpec(input({ sc: { privileged: true } }));
+    const priv = buildSandboxSpec(input({ sc: { privileged: true }, options: { runtimeDefaultSeccomp: true } }));
     assert.equal(priv.linux?.seccomp, undefined);
     assert.equal(priv.linux?.maskedPaths, undefined);
     assert.equal(priv.linux?.readonlyPaths, undefined);

@@ -24,6 +24,8 @@ export interface SandboxSpecOptions {
   /** For the cgroupfs default path without a cgroup parent; `k8s.io` by default. */
   readonly containerdNamespace?: string | undefined;
   readonly arch?: SeccompNodeArch | undefined;
+  /** A pod that sets no seccomp profile gets RuntimeDefault for its pause; otherwise Unconfined, as containerd. */
+  readonly runtimeDefaultSeccomp?: boolean | undefined;
 }
 
 /** Everything `buildSandboxSpec` reads; the I/O (rootfs user files, the Localhost profile) is done by the caller. */
@@ -52,8 +54,9 @@ const NODE = cri.NamespaceMode.NODE;
  * image's Entrypoint+Cmd, env and user (or the pod's run_as_user/run_as_group), a read-only rootfs,
  * the pod's hostname in a private UTS namespace, the pinned netns (or the host's network and UTS),
  * new pid/ipc namespaces unless the pod shares the node's, the sandbox's /dev/shm, sysctls, cpu
- * shares 2, oom_score_adj -998, the cgroups path under the pod's cgroup parent, seccomp
- * RuntimeDefault unless the pod asks otherwise, and the CRI's sandbox annotations. Pure.
+ * shares 2, oom_score_adj -998, the cgroups path under the pod's cgroup parent, the seccomp profile
+ * the pod asks for (none asked: Unconfined, or RuntimeDefault with `runtimeDefaultSeccomp`), and the
+ * CRI's sandbox annotations. Pure.
  * @throws InvalidArgumentError when the pause image has no command, or on a bad user or profile
  */
 export function buildSandboxSpec(input: SandboxSpecInput): OciSpec {
@@ -123,9 +126,9 @@ export function buildSandboxSpec(input: SandboxSpecInput): OciSpec {
     delete specLinux.maskedPaths;
     delete specLinux.readonlyPaths;
   }
-  // The pause runs RuntimeDefault unless the pod asks for Unconfined or its own profile.
+  // As containerd: no profile asked, none given (kubelets always ask one: RuntimeDefault or Unconfined).
   const seccomp = resolveSeccomp(profileChoice(sc?.seccomp, sc?.seccompProfilePath ?? ''), {
-    privileged, capabilities: DEFAULT_CAPABILITIES, whenUnset: 'runtime-default',
+    privileged, capabilities: DEFAULT_CAPABILITIES, whenUnset: options.runtimeDefaultSeccomp ? 'runtime-default' : 'unconfined',
     localhostProfile: input.localhostSeccomp, arch: options.arch,
   });
   if (seccomp) specLinux.seccomp = seccomp;
