@@ -2,9 +2,12 @@
 // mounts: the pause makes the namespace and its netns, containers join it, and every rootfs is a
 // remapped (chowned) snapshot. What cannot be honoured is refused INVALID_ARGUMENT before anything is
 // made; a crikitd restart keeps the pod, and its containers can still be created.
+// The same pods on the real crun 1.8.1 (no `features` subcommand: its release and a probe at start-up
+// say what it does), where a CRI mount with uid/gid mappings becomes an idmapped bind.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { cri, snapshots, type PartialMessage } from '@crikit/api';
@@ -26,9 +29,15 @@ const FIELD = 'userns_options';
 let env: PodTestEnv;
 let daemon: RunningCrikitd;
 let peek: Awaited<ReturnType<typeof containerdPeek>>;
+let wrapperDir: string;
 
 before(async () => {
-  env = await podTestEnv(N, { runtimes: { handlers: { runc: {}, crun: { binaryName: 'crun' } } } });
+  assert.equal(spawnSync('crun', ['--version']).status, 0, 'crun is needed for this test: apt-get install crun');
+  // runc as a runtime older than 1.1 looks: everything works but `features`, so nothing is known of it.
+  wrapperDir = fs.mkdtempSync('/tmp/ck-userns-old-');
+  const oldRunc = path.join(wrapperDir, 'runc-without-features');
+  fs.writeFileSync(oldRunc, '#!/bin/sh\n[ "$1" = features ] && { echo "unknown command features" >&2; exit 1; }\nexec runc "$@"\n', { mode: 0o755 });
+  env = await podTestEnv(N, { runtimes: { handlers: { runc: {}, crun: { binaryName: 'crun' }, old: { binaryName: oldRunc } } } });
   daemon = await startCrikitd(env.config, env.dirs.dir);
   peek = await containerdPeek(path.join(env.dirs.dir, 'cs', 'containerd.sock'));
   await daemon.client.image.pullImage({ image: { image: env.busybox } });
@@ -37,6 +46,7 @@ after(async () => {
   peek?.close();
   await stopDaemonAndPods(daemon);
   await env?.cleanup();
+  if (wrapperDir) fs.rmSync(wrapperDir, { recursive: true, force: true });
 });
 
 /** A pod config in the user namespace `userns` (mode POD with UIDS/GIDS by default). */
@@ -77,11 +87,17 @@ async function upperDir(key: string): Promise<string> {
   return upper.slice('upperdir='.length);
 }
 
-test('Status advertises user namespaces for runc (no idmapped mounts needed) and not for crun 1.8.1', async () => {
-  const handlers = (await daemon.client.runtime.status({})).runtimeHandlers;
+test('Status advertises user namespaces for runc (no idmapped mounts needed) and crun 1.8.1 (probed), not for a binary it knows nothing of', async () => {
+  const res = await daemon.client.runtime.status({ verbose: true });
+  const handlers = res.runtimeHandlers;
   assert.equal(handlers.find(h => h.name === 'runc')?.features?.userNamespaces, true);
   assert.equal(handlers.find(h => h.name === '')?.features?.userNamespaces, true);
-  assert.equal(handlers.find(h => h.name === 'crun')?.features?.userNamespaces, false);
+  assert.equal(handlers.find(h => h.name === 'crun')?.features?.userNamespaces, true);
+  assert.equal(handlers.find(h => h.name === 'old')?.features?.userNamespaces, false);
+  // Idmapped mounts: crun makes them, runc 1.1 does not.
+  const details = JSON.parse(res.info.runtimeFeatures!) as { handlers: Record<string, { idmapMounts: boolean; derived?: { identity: string } }> };
+  assert.deepEqual([details.handlers.runc!.idmapMounts, details.handlers.crun!.idmapMounts], [false, true]);
+  assert.match(details.handlers.crun!.derived?.identity ?? '', /^crun \d/);
 });
 
 test('a node whose dirs keep the namespace\'s root out refuses user namespace pods FAILED_PRECONDITION, naming the dir', async () => {
@@ -172,6 +188,78 @@ async function refused(p: Promise<unknown>, ...words: string[]): Promise<void> {
   });
 }
 
+/** `crun state` of an id under the runc shim's root for namespace k8s.io (the handler sets no `root`): its status, or undefined. */
+function crunStatus(id: string): string | undefined {
+  const r = spawnSync('crun', ['--root', '/run/containerd/runc/k8s.io', 'state', id], { encoding: 'utf8' });
+  return r.status === 0 ? (JSON.parse(r.stdout) as { status: string }).status : undefined;
+}
+
+test('crun: a pod in a user namespace, its containers joining it, and an idmapped volume seen through the mapping', async t => {
+  const rt = daemon.client.runtime;
+  // A volume owned on the host by uid/gid 1000 and by root: idmapped with the pod's mapping, the
+  // container sees those ids; bound plainly, it sees ids its namespace does not map (nobody).
+  const volume = fs.mkdtempSync(path.join(env.dirs.dir, 'crun-vol-'));
+  fs.chmodSync(volume, 0o755);
+  fs.writeFileSync(path.join(volume, 'app-file'), 'app\n');
+  fs.chownSync(path.join(volume, 'app-file'), 1000, 1000);
+  fs.writeFileSync(path.join(volume, 'root-file'), 'root\n');
+  const mount = (containerPath: string, idmapped: boolean): PartialMessage<cri.Mount> => ({
+    containerPath, hostPath: volume, propagation: cri.MountPropagation.PROPAGATION_PRIVATE, ...(idmapped ? { uidMappings: [UIDS], gidMappings: [GIDS] } : {}),
+  });
+  const podCfg = usernsPod('userns-crun');
+  const started = performance.now();
+  const pod = (await rt.runPodSandbox({ config: podCfg, runtimeHandler: 'crun' })).podSandboxId;
+  t.diagnostic(`RunPodSandbox on crun in a user namespace: ${Math.round(performance.now() - started)} ms`);
+  const podStatus = await rt.podSandboxStatus({ podSandboxId: pod, verbose: true });
+  assert.equal(podStatus.status!.state, cri.PodSandboxState.SANDBOX_READY);
+  assert.equal(podStatus.status!.runtimeHandler, 'crun');
+  assert.equal(crunStatus(pod), 'running', 'crun runs the pause');
+  const pausePid = JSON.parse(podStatus.info.info!).pid as number;
+  assert.equal(idMap(fs.readFileSync(`/proc/${pausePid}/uid_map`, 'utf8')), `0 ${UIDS.hostId} ${UIDS.length}`);
+
+  const id = await runContainer(daemon.client, pod, podCfg, usernsContainer('crun-userns', 'exec sleep 1000', USERNS, {
+    mounts: [mount('/idmapped', true), mount('/plain', false)],
+  }));
+  assert.equal(crunStatus(id), 'running', 'crun runs the container');
+  assert.equal(idMap(await sh(id, 'cat /proc/self/uid_map')), `0 ${UIDS.hostId} ${UIDS.length}`);
+  assert.equal(idMap(await sh(id, 'cat /proc/self/gid_map')), `0 ${GIDS.hostId} ${GIDS.length}`);
+  assert.equal((await sh(id, 'readlink /proc/self/ns/user')).trim(), fs.readlinkSync(`/proc/${pausePid}/ns/user`));
+  // The remapped rootfs: the image's files owned by root and 1000 inside, as in the image.
+  assert.equal((await sh(id, 'stat -c "%u:%g %n" / /bin/busybox /home/app')).trim(), ['0:0 /', '0:0 /bin/busybox', '1000:1000 /home/app'].join('\n'));
+  // The idmapped volume: host 1000 is 1000 inside, host root is root; plainly bound, both are nobody.
+  assert.equal((await sh(id, 'stat -c "%u:%g %n" /idmapped/app-file /idmapped/root-file')).trim(), '1000:1000 /idmapped/app-file\n0:0 /idmapped/root-file');
+  assert.equal((await sh(id, 'stat -c "%u:%g %n" /plain/app-file /plain/root-file')).trim(), '65534:65534 /plain/app-file\n65534:65534 /plain/root-file');
+  assert.match(await sh(id, 'grep " /idmapped " /proc/self/mountinfo'), /\bidmapped\b/);
+  // What root in the container writes there is root's on the host, through the mapping both ways.
+  await sh(id, 'echo hi > /idmapped/written && chown 1000:1000 /idmapped/app-file');
+  const written = fs.statSync(path.join(volume, 'written'));
+  assert.deepEqual([written.uid, written.gid], [0, 0]);
+  assert.equal(fs.statSync(path.join(volume, 'app-file')).uid, 1000);
+  const denied = await rt.execSync({ containerId: id, cmd: ['/bin/sh', '-c', 'echo x > /plain/denied'], timeout: 10n });
+  assert.notEqual(denied.exitCode, 0, 'the plain bind is root-owned on the host: nobody inside cannot write it');
+
+  // Sharing the pod's pid namespace: crun 1.8.1 cannot idmap a mount there (mount_setattr EPERM; fixed
+  // in 1.8.6), so that is refused before anything is made; without the mapped volume it runs.
+  const sharedPid = (name: string, mounts: PartialMessage<cri.Mount>[]) => {
+    const cfg = usernsContainer(name, 'exec sleep 1000', USERNS, { mounts });
+    cfg.linux!.securityContext!.namespaceOptions!.pid = cri.NamespaceMode.POD;
+    return cfg;
+  };
+  await refused(rt.createContainer({ podSandboxId: pod, sandboxConfig: podCfg, config: sharedPid('crun-shared-idmap', [mount('/idmapped', true)]) }),
+    'mounts[0]', '/idmapped', 'joins another pid namespace (pid POD)', 'crun before 1.8.6');
+  assert.deepEqual((await rt.listContainers({ filter: { podSandboxId: pod } })).containers.map(c => c.metadata?.name), ['crun-userns']);
+  const shared = await runContainer(daemon.client, pod, podCfg, sharedPid('crun-shared-pid', [mount('/plain', false)]));
+  assert.equal((await sh(shared, 'readlink /proc/self/ns/pid')).trim(), fs.readlinkSync(`/proc/${pausePid}/ns/pid`));
+  assert.equal(idMap(await sh(shared, 'cat /proc/self/uid_map')), `0 ${UIDS.hostId} ${UIDS.length}`);
+
+  await rt.stopPodSandbox({ podSandboxId: pod });
+  await rt.removePodSandbox({ podSandboxId: pod });
+  assert.equal(crunStatus(id), undefined, 'crun deleted the container');
+  assert.deepEqual(env.network.allocatedIps(), []);
+  await eventually(async () => ((await remappedSnapshots()).length === 0 ? true : undefined), 'the remapped snapshots to be removed');
+});
+
+
 test('what cannot be honoured is refused INVALID_ARGUMENT, naming the field and why, before anything is made', async t => {
   const rt = daemon.client.runtime;
   const containerdContainers = async () => (await peek.containers.list({ filters: [] })).containers.length;
@@ -186,7 +274,7 @@ test('what cannot be honoured is refused INVALID_ARGUMENT, naming the field and 
   await refused(run('mode-container', { mode: cri.NamespaceMode.CONTAINER, uids: [UIDS], gids: [GIDS] }), FIELD, 'CONTAINER');
   await refused(run('mode-target', { mode: cri.NamespaceMode.TARGET, uids: [UIDS], gids: [GIDS] }), FIELD, 'TARGET');
   await refused(run('node-mappings', { mode: cri.NamespaceMode.NODE, uids: [UIDS], gids: [GIDS] }), FIELD, 'NODE');
-  await refused(run('on-crun', USERNS, {}, 'crun'), FIELD, 'crun', 'does not support user namespaces');
+  await refused(run('on-old', USERNS, {}, 'old'), FIELD, '"old"', 'does not support user namespaces');
   const hostNet = usernsPod('host-net');
   hostNet.linux!.securityContext!.namespaceOptions!.network = cri.NamespaceMode.NODE;
   await refused(rt.runPodSandbox({ config: hostNet }), FIELD, 'network');

@@ -22,6 +22,8 @@ export interface OciRuntimeFeatures {
   readonly idmapMounts: boolean;
   /** `user` is among `linux.namespaces`. */
   readonly userNamespace: boolean;
+  /** Idmapped mounts also work in a container joining another pid namespace; unset (a features document): as `idmapMounts`. */
+  readonly idmapMountsJoiningPid?: boolean;
 }
 
 /**

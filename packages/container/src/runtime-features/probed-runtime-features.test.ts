@@ -115,6 +115,8 @@ describe('ProbedRuntimeFeatures', () => {
     assert.deepEqual(reported.idmap, { recursiveReadOnlyMounts: true, userNamespaces: true });
     const idmapMounts = Object.fromEntries(report.handlers.map(h => [h.name, h.idmapMounts]));
     assert.deepEqual(idmapMounts, { crun: false, idmap: true, kata: false, runc: false, '': false });
+    // A features document with idmapped mounts has them everywhere, a joined pid namespace too.
+    assert.deepEqual(Object.fromEntries(report.handlers.map(h => [h.name, h.idmapMountsJoiningPid])), idmapMounts);
     assert.deepEqual(reported.crun, { recursiveReadOnlyMounts: false, userNamespaces: false });
     assert.deepEqual(reported.kata, { recursiveReadOnlyMounts: false, userNamespaces: false });
     assert.equal(report.supplementalGroupsPolicy, true);
@@ -171,13 +173,15 @@ describe('ProbedRuntimeFeatures without a features subcommand', () => {
     const { by, details } = await report(sources);
     assert.deepEqual(by('crun').features, { recursiveReadOnlyMounts: true, userNamespaces: true });
     assert.equal(by('crun').idmapMounts, true);
+    // ...but not in a container joining another pid namespace: crun fixed that in 1.8.6.
+    assert.equal(by('crun').idmapMountsJoiningPid, false);
     // runc keeps its own path: its features document, no --version, no probe.
     assert.deepEqual([by('runc').features, by('runc').idmapMounts], [{ recursiveReadOnlyMounts: true, userNamespaces: true }, false]);
     assert.deepEqual(sources.versioned, ['crun']);
     assert.deepEqual(sources.ran, ['crun']);
     assert.match(details.crun!.error!, /crun features: .*unknown command features/);
     assert.equal(details.crun!.derived!.identity, 'crun 1.8.1');
-    assert.deepEqual(details.crun!.derived!.release, { recursiveReadOnlyMounts: true, idmapMounts: true, userNamespace: true });
+    assert.deepEqual(details.crun!.derived!.release, { recursiveReadOnlyMounts: true, idmapMounts: true, idmapMountsJoiningPid: false, userNamespace: true });
     assert.equal(details.crun!.derived!.probe!.ms, 42);
   });
 

@@ -48,6 +48,8 @@ interface HandlerProbe {
   readonly reported: HandlerFeatures;
   /** The runtime makes idmapped bind mounts (CRI mounts with uid/gid mappings), in a user namespace pod. */
   readonly idmapMounts: boolean;
+  /** …in a container that joins another pid namespace too (see RuntimeHandlerReport). */
+  readonly idmapMountsJoiningPid: boolean;
 }
 
 /**
@@ -94,11 +96,11 @@ export class ProbedRuntimeFeatures implements RuntimeFeatures, Startable {
     const probes = new Map(await Promise.all(names.map(async name => [name, await this.probe(name, kernel, derivations)] as const)));
     const handlers: RuntimeHandlerReport[] = [];
     for (const name of names) {
-      const { reported: features, idmapMounts } = probes.get(name)!;
-      const idmap = features.userNamespaces && idmapMounts;
-      handlers.push({ name, features, idmapMounts: idmap });
+      const { reported: features, idmapMounts, idmapMountsJoiningPid } = probes.get(name)!;
+      const idmap = { idmapMounts: features.userNamespaces && idmapMounts, idmapMountsJoiningPid: features.userNamespaces && idmapMountsJoiningPid };
+      handlers.push({ name, features, ...idmap });
       // containerd 2.x: the default handler is listed once more, with the empty name pods use for it.
-      if (name === this.runtimes.defaultHandler) handlers.push({ name: '', features, idmapMounts: idmap });
+      if (name === this.runtimes.defaultHandler) handlers.push({ name: '', features, ...idmap });
     }
     return {
       handlers,
@@ -137,7 +139,11 @@ export class ProbedRuntimeFeatures implements RuntimeFeatures, Startable {
     const detected = detectedHandlerFeatures(runtime, kernel);
     const reported = reportedHandlerFeatures(detected);
     const idmapMounts = detectedIdmapMounts(runtime, kernel);
-    this.log.info({ handler: name, binary, detected, reported, idmapMounts, error, derived }, 'runtime handler features');
-    return { ...(binary ? { binary } : {}), ...(runtime ? { runtime } : {}), ...(error ? { error } : {}), ...(derived ? { derived } : {}), detected, reported, idmapMounts };
+    const idmapMountsJoiningPid = idmapMounts && (runtime?.idmapMountsJoiningPid ?? true);
+    this.log.info({ handler: name, binary, detected, reported, idmapMounts, idmapMountsJoiningPid, error, derived }, 'runtime handler features');
+    return {
+      ...(binary ? { binary } : {}), ...(runtime ? { runtime } : {}), ...(error ? { error } : {}), ...(derived ? { derived } : {}),
+      detected, reported, idmapMounts, idmapMountsJoiningPid,
+    };
   }
 }

@@ -16,13 +16,16 @@ describe('identifyRuntime', () => {
 
 describe('versionFeatures', () => {
   const of = (v: string) => versionFeatures(identifyRuntime(`crun version ${v}\n`)!);
-  it('follows the releases in crun\'s NEWS: rro from 1.4, idmapped mounts with runc\'s mappings from 1.8.1', () => {
-    assert.deepEqual(of('1.3'), { recursiveReadOnlyMounts: false, idmapMounts: false, userNamespace: true });
-    assert.deepEqual(of('1.4'), { recursiveReadOnlyMounts: true, idmapMounts: false, userNamespace: true });
-    assert.deepEqual(of('1.8.0'), { recursiveReadOnlyMounts: true, idmapMounts: false, userNamespace: true });
-    assert.deepEqual(of('1.8.1'), { recursiveReadOnlyMounts: true, idmapMounts: true, userNamespace: true });
-    assert.deepEqual(of('1.10.2'), { recursiveReadOnlyMounts: true, idmapMounts: true, userNamespace: true });
-    assert.deepEqual(of('2.0'), { recursiveReadOnlyMounts: true, idmapMounts: true, userNamespace: true });
-    assert.deepEqual(of('0.21'), { recursiveReadOnlyMounts: false, idmapMounts: false, userNamespace: true });
+  it('follows the releases in crun\'s NEWS: rro from 1.4, idmapped mounts with runc\'s mappings from 1.8.1, in a joined pid namespace from 1.8.6', () => {
+    const f = (rro: boolean, idmap: boolean, joiningPid: boolean) => ({ recursiveReadOnlyMounts: rro, idmapMounts: idmap, idmapMountsJoiningPid: joiningPid, userNamespace: true });
+    assert.deepEqual(of('1.3'), f(false, false, false));
+    assert.deepEqual(of('1.4'), f(true, false, false));
+    assert.deepEqual(of('1.8.0'), f(true, false, false));
+    assert.deepEqual(of('1.8.1'), f(true, true, false));
+    // 1.8.6 made idmapped mounts work in a container joining a pid namespace (and has `features`).
+    assert.deepEqual(of('1.8.6'), f(true, true, true));
+    assert.deepEqual(of('1.10.2'), f(true, true, true));
+    assert.deepEqual(of('2.0'), f(true, true, true));
+    assert.deepEqual(of('0.21'), f(false, false, false));
   });
 });

@@ -36,12 +36,15 @@ const atLeast = (v: readonly number[], want: readonly number[]): boolean => {
  * - 1.4: recursive mount options (`rro`) and idmapped bind mounts;
  * - 1.8.1: idmapped mounts take the same mappings as the user namespace (before, the inverse), as
  *   runc and the runtime-spec's mount `uidMappings`/`gidMappings` do: crikit's CRI mounts need that;
- * - 1.8.6: the `features` subcommand (from then on crun describes itself, and this table is not used).
+ * - 1.8.6: the `features` subcommand (from then on crun describes itself, and this table is not used),
+ *   and idmapped mounts in a container that joins an existing pid namespace (before, crun 1.8.1's
+ *   mount_setattr failed EPERM there: a pod sharing its pid namespace).
  * User namespaces predate crun 1.0.
  */
 export const CRUN_FEATURE_RELEASES = Object.freeze({
   recursiveReadOnlyMounts: [1, 4, 0],
   idmapMounts: [1, 8, 1],
+  idmapMountsJoiningPid: [1, 8, 6],
   featuresCommand: [1, 8, 6],
 } as const);
 
@@ -53,6 +56,7 @@ export function versionFeatures(runtime: RuntimeIdentity): OciRuntimeFeatures {
   return {
     recursiveReadOnlyMounts: atLeast(runtime.version, CRUN_FEATURE_RELEASES.recursiveReadOnlyMounts),
     idmapMounts: atLeast(runtime.version, CRUN_FEATURE_RELEASES.idmapMounts),
+    idmapMountsJoiningPid: atLeast(runtime.version, CRUN_FEATURE_RELEASES.idmapMountsJoiningPid),
     userNamespace: true,
   };
 }
@@ -105,6 +109,7 @@ export async function deriveFeatures(binary: string, sources: FeatureSources): P
       runtime: {
         recursiveReadOnlyMounts: release.recursiveReadOnlyMounts && probe.recursiveReadOnlyMounts,
         idmapMounts: release.idmapMounts && probe.idmapMounts,
+        idmapMountsJoiningPid: (release.idmapMountsJoiningPid ?? release.idmapMounts) && probe.idmapMounts,
         userNamespace: release.userNamespace && probe.userNamespace,
       },
     };

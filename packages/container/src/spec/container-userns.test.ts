@@ -33,9 +33,23 @@ describe('containerUserNamespace', () => {
     assert.throws(() => containerUserNamespace(containerConfig({ mounts: [volume()] }), sandboxConfig(), IDMAP), /need the pod in a user namespace/);
     assert.doesNotThrow(() => containerUserNamespace(containerConfig({ mounts: [volume()] }), usernsPod(), IDMAP));
   });
+  it('in a container joining another pid namespace, lets mounts carry mappings only where the handler makes them there (not crun before 1.8.6)', () => {
+    const CRUN_1_8_1 = { userNamespaces: true, idmapMounts: true, idmapMountsJoiningPid: false };
+    const pid = (mode: cri.NamespaceMode) => containerConfig({ mounts: [volume()] }, { namespaceOptions: cri.NamespaceOption.fromPartial({ pid: mode, targetId: 'other' }) });
+    for (const mode of [cri.NamespaceMode.POD, cri.NamespaceMode.TARGET]) {
+      assert.throws(() => containerUserNamespace(pid(mode), usernsPod(), CRUN_1_8_1),
+        new RegExp(`mounts\\[0\\] at "/data": uid/gid mappings in a container that joins another pid namespace \\(pid ${cri.NamespaceMode[mode]}\\).*own pid namespace`));
+      assert.doesNotThrow(() => containerUserNamespace(pid(mode), usernsPod(), IDMAP));
+    }
+    assert.doesNotThrow(() => containerUserNamespace(pid(cri.NamespaceMode.CONTAINER), usernsPod(), CRUN_1_8_1));
+    // Without mappings, nothing to refuse.
+    assert.doesNotThrow(() => containerUserNamespace(containerConfig({}, { namespaceOptions: cri.NamespaceOption.fromPartial({ pid: cri.NamespaceMode.POD }) }), usernsPod(), CRUN_1_8_1));
+  });
   it('reads the support from a Status handler report', () => {
-    assert.deepEqual(usernsSupportOf(undefined), { userNamespaces: false, idmapMounts: false });
-    assert.deepEqual(usernsSupportOf({ name: 'x', features: { recursiveReadOnlyMounts: true, userNamespaces: true }, idmapMounts: true }), IDMAP);
+    assert.deepEqual(usernsSupportOf(undefined), { userNamespaces: false, idmapMounts: false, idmapMountsJoiningPid: false });
+    const features = { recursiveReadOnlyMounts: true, userNamespaces: true };
+    assert.deepEqual(usernsSupportOf({ name: 'x', features, idmapMounts: true }), { ...IDMAP, idmapMountsJoiningPid: true });
+    assert.deepEqual(usernsSupportOf({ name: 'x', features, idmapMounts: true, idmapMountsJoiningPid: false }), { ...IDMAP, idmapMountsJoiningPid: false });
   });
 });
 

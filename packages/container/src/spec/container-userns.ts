@@ -1,4 +1,4 @@
-import type { cri } from '@crikit/api';
+import { cri } from '@crikit/api';
 import {
   FailedPreconditionError, InvalidArgumentError, podUserNamespace, sameUserNamespace, sandboxUserNamespace,
   type IdRange, type PodUserNamespace, type RuntimeHandlerReport,
@@ -15,11 +15,17 @@ export interface UsernsSupport {
   readonly userNamespaces: boolean;
   /** The handler's binary declares idmapped mounts: CRI mounts with uid/gid mappings can be honoured. */
   readonly idmapMounts: boolean;
+  /** …in a container joining its pod's or another container's pid namespace too; unset: as `idmapMounts`. */
+  readonly idmapMountsJoiningPid?: boolean;
 }
 
 /** What Status reports for a handler, as `UsernsSupport` (nothing for an unknown handler). */
 export function usernsSupportOf(report: RuntimeHandlerReport | undefined): UsernsSupport {
-  return { userNamespaces: report?.features.userNamespaces ?? false, idmapMounts: report?.idmapMounts ?? false };
+  return {
+    userNamespaces: report?.features.userNamespaces ?? false,
+    idmapMounts: report?.idmapMounts ?? false,
+    idmapMountsJoiningPid: report?.idmapMountsJoiningPid ?? report?.idmapMounts ?? false,
+  };
 }
 
 /** One range as an OCI `linux.uidMappings`/`gidMappings` entry. */
@@ -30,7 +36,8 @@ export const ociMapping = (r: IdRange): OciIdMapping => ({ containerID: r.contai
  * containerd 2.x and CRI-O). The kubelet repeats the pod's `userns_options` in each container's
  * config; a container may also leave them out (or say NODE in a pod without one).
  * Checks the CRI mounts' uid/gid mappings too: they need a handler with idmapped mounts and a pod
- * in a user namespace (CRI-O refuses them the same way).
+ * in a user namespace (CRI-O refuses them the same way), and in a container that joins another pid
+ * namespace (pid POD or TARGET), a handler that can make them there (crun before 1.8.6 cannot).
  * @throws InvalidArgumentError when the container's options differ from the pod's or are invalid,
  *   or for mount mappings the handler or pod cannot honour
  */
@@ -43,11 +50,17 @@ export function containerUserNamespace(config: cri.ContainerConfig, sandboxConfi
       throw new InvalidArgumentError(`${FIELD}: differs from the pod's user namespace (${describe(pod)}): a container shares its pod's (${describe(own)} asked)`);
     }
   }
+  const pidMode = config.linux?.securityContext?.namespaceOptions?.pid;
+  const joinsPid = pidMode === cri.NamespaceMode.POD || pidMode === cri.NamespaceMode.TARGET;
   for (const [i, m] of config.mounts.entries()) {
     if (m.uidMappings.length === 0 && m.gidMappings.length === 0) continue;
     const where = `config.mounts[${i}] at "${m.containerPath}"`;
     if (!support.idmapMounts) throw new InvalidArgumentError(`${where}: uid/gid mappings need idmapped mounts, which the pod's runtime handler does not support`);
     if (!pod) throw new InvalidArgumentError(`${where}: uid/gid mappings need the pod in a user namespace`);
+    if (joinsPid && !(support.idmapMountsJoiningPid ?? support.idmapMounts)) {
+      throw new InvalidArgumentError(`${where}: uid/gid mappings in a container that joins another pid namespace (pid ${cri.NamespaceMode[pidMode!]}) `
+        + 'need idmapped mounts there, which the pod\'s runtime handler does not support (crun before 1.8.6): give the container its own pid namespace');
+    }
   }
   return pod;
 }

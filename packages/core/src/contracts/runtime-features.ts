@@ -12,6 +12,8 @@ export interface RuntimeHandlerReport {
   readonly features: HandlerFeatures;
   /** The handler's binary declares idmapped mounts (`linux.mountExtensions.idmap`): volumes may be idmapped. */
   readonly idmapMounts?: boolean | undefined;
+  /** Idmapped mounts work in a container that joins another pid namespace too (not in crun before 1.8.6); unset: as `idmapMounts`. */
+  readonly idmapMountsJoiningPid?: boolean | undefined;
 }
 
 /** Everything Status says about what the runtime can do. */
