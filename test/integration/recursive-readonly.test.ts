@@ -1,8 +1,9 @@
 // Recursive read-only mounts (`Mount.recursive_read_only`) with the real runc, which declares `rro`,
-// and their refusal on handlers whose binary declares nothing (crun 1.8.1; runc behind a wrapper that,
-// like runc 1.0, has no `features` subcommand): what Status advertises is what CreateContainer does.
+// and the real crun 1.8.1, which has no `features` subcommand but whose release has `rro` and whose
+// probe at start-up saw it work; their refusal on a handler whose binary says nothing (runc behind a
+// wrapper that, like runc 1.0, has no `features`): what Status advertises is what CreateContainer does.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -52,36 +53,37 @@ after(async () => {
 const rroMount = (containerPath: string, extra: PartialMessage<cri.Mount> = {}): PartialMessage<cri.Mount> =>
   ({ containerPath, hostPath: volume, readonly: true, recursiveReadOnly: true, propagation: PRIVATE, ...extra });
 
-test('runc: a recursive read-only bind makes its submounts read-only too; plain read-only does not', async () => {
-  const handlers = (await c.runtime.status({})).runtimeHandlers;
-  assert.equal(handlers.find(h => h.name === 'runc')?.features?.recursiveReadOnlyMounts, true, 'advertised for runc');
-  const podCfg = podConfig('rro');
-  const pod = (await c.runtime.runPodSandbox({ config: podCfg })).podSandboxId;
-  const id = await runContainer(c, pod, podCfg, containerConfig('rro', env.busybox, 'exec sleep 1000', {
-    mounts: [rroMount('/rro'), { containerPath: '/ro', hostPath: volume, readonly: true, propagation: PRIVATE }],
-  }));
-  const exec = (script: string) => c.runtime.execSync({ containerId: id, cmd: ['/bin/sh', '-c', script], timeout: 10n });
-  assert.equal((await exec('cat /rro/sub/f')).stdout.toString(), 'inside\n');
-  const refused = await exec('touch /rro/sub/x');
-  assert.notEqual(refused.exitCode, 0);
-  assert.match(refused.stderr.toString(), /Read-only file system/);
-  assert.notEqual((await exec('touch /rro/x')).exitCode, 0);
-  assert.equal((await exec('touch /ro/sub/x')).exitCode, 0, 'plain ro leaves the submount writable');
-  assert.equal(fs.existsSync(path.join(volume, 'sub', 'x')), true);
-
-  // CRI: recursive read-only must be read-only.
-  await assert.rejects(c.runtime.createContainer({ podSandboxId: pod, sandboxConfig: podCfg,
-    config: containerConfig('rro-rw', env.busybox, 'true', { mounts: [rroMount('/rro', { readonly: false })] }) }),
-  (e: { code: number; details: string }) => e.code === status.INVALID_ARGUMENT && e.details.includes('/rro'));
-  await c.runtime.stopPodSandbox({ podSandboxId: pod });
-  await c.runtime.removePodSandbox({ podSandboxId: pod });
-});
+for (const handler of ['runc', 'crun']) {
+  test(`${handler}: a recursive read-only bind makes its submounts read-only too; plain read-only does not`, async () => {
+    const handlers = (await c.runtime.status({})).runtimeHandlers;
+    assert.equal(handlers.find(h => h.name === handler)?.features?.recursiveReadOnlyMounts, true, `advertised for ${handler}`);
+    const podCfg = podConfig(`rro-${handler}`);
+    const pod = (await c.runtime.runPodSandbox({ config: podCfg, runtimeHandler: handler })).podSandboxId;
+    const id = await runContainer(c, pod, podCfg, containerConfig(`rro-${handler}`, env.busybox, 'exec sleep 1000', {
+      mounts: [rroMount('/rro'), { containerPath: '/ro', hostPath: volume, readonly: true, propagation: PRIVATE }],
+    }));
+    if (handler === 'crun') assert.equal(spawnSync('crun', ['--root', '/run/containerd/runc/k8s.io', 'state', id]).status, 0, 'crun runs the container');
+    const exec = (script: string) => c.runtime.execSync({ containerId: id, cmd: ['/bin/sh', '-c', script], timeout: 10n });
+    assert.equal((await exec('cat /rro/sub/f')).stdout.toString(), 'inside\n');
+    const refused = await exec('touch /rro/sub/x');
+    assert.notEqual(refused.exitCode, 0);
+    assert.match(refused.stderr.toString(), /Read-only file system/);
+    assert.notEqual((await exec('touch /rro/x')).exitCode, 0);
+    const written = path.join(volume, 'sub', `x-${handler}`);
+    assert.equal((await exec(`touch /ro/sub/x-${handler}`)).exitCode, 0, 'plain ro leaves the submount writable');
+    assert.equal(fs.existsSync(written), true);
+    // CRI: recursive read-only must be read-only.
+    await assert.rejects(c.runtime.createContainer({ podSandboxId: pod, sandboxConfig: podCfg,
+      config: containerConfig('rro-rw', env.busybox, 'true', { mounts: [rroMount('/rro', { readonly: false })] }) }),
+    (e: { code: number; details: string }) => e.code === status.INVALID_ARGUMENT && e.details.includes('/rro'));
+    await c.runtime.stopPodSandbox({ podSandboxId: pod });
+    await c.runtime.removePodSandbox({ podSandboxId: pod });
+  });
+}
 
 test('a handler whose binary declares no features: rro is not advertised, and asking for it is refused, leaving nothing behind', async () => {
   const handlers = (await c.runtime.status({})).runtimeHandlers;
-  for (const name of ['crun', 'old']) {
-    assert.deepEqual(handlers.find(h => h.name === name)?.features, { recursiveReadOnlyMounts: false, userNamespaces: false }, name);
-  }
+  assert.deepEqual(handlers.find(h => h.name === 'old')?.features, { recursiveReadOnlyMounts: false, userNamespaces: false });
   const podCfg = podConfig('rro-old');
   const pod = (await c.runtime.runPodSandbox({ config: podCfg, runtimeHandler: 'old' })).podSandboxId;
   const peek = await containerdPeek(path.join(env.dirs.dir, 'cs', 'containerd.sock'));
