@@ -11,6 +11,10 @@ describe('HostFeatureSources', () => {
     // `sh features` tries to run a script called "features" and fails.
     await assert.rejects(sources.runtimeFeatures('sh', signal), /^Error: sh features: exit status \d+: .*features/);
   });
+  it('reads a binary\'s --version, or says why it could not', async () => {
+    assert.match(await sources.runtimeVersion(process.execPath, signal), /^v\d+\./);
+    await assert.rejects(sources.runtimeVersion('/nonexistent/crun', signal), /^Error: \/nonexistent\/crun --version: ENOENT$/);
+  });
   it('stops a binary when the signal fires', async () => {
     const stop = new AbortController();
     stop.abort();

@@ -16,6 +16,7 @@ export interface RuntimeProbeResult {
   /** How long the probe took, containers made and removed. */
   readonly ms: number;
 }
+/** The features the probe checks, named as in `OciRuntimeFeatures`. */
 export type ProbedFeature = 'userNamespace' | 'idmapMounts' | 'recursiveReadOnlyMounts';
 
 /** The probe's user namespace: container ids 0-65535 on host ids from 2^31, which no pod range of a kubelet reaches. */
