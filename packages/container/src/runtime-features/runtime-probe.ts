@@ -119,7 +119,8 @@ async function usernsProbe(binary: string, dir: string, rootfs: string, pids: nu
   const maps = await Promise.all(['uid_map', 'gid_map'].map(f => fs.readFile(`/proc/${pid}/${f}`, 'utf8').then(t => t.trim().split(/\s+/).join(' '))));
   const want = `0 ${HOST_ID} ${RANGE}`;
   const userNamespace = maps.every(m => m === want) || `the probe's maps were "${maps.join('", "')}", not "${want}"`;
-  const st = await fs.stat(`/proc/${pid}/root/idm/file`);
+  const st = await fs.stat(`/proc/${pid}/root/idm/file`).catch((err: Error) => err);
+  if (st instanceof Error) return { userNamespace, idmapMounts: `the file in a bind with uid/gid mappings: ${st.message}` };
   const seen = `${st.uid}:${st.gid}`;
   const idmapMounts = seen === `${HOST_ID + FILE_UID}:${HOST_ID + FILE_GID}`
     || `a file owned by ${FILE_UID}:${FILE_GID} showed as ${seen} in a bind with uid/gid mappings, not as ${HOST_ID + FILE_UID}:${HOST_ID + FILE_GID}`;
