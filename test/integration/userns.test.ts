@@ -203,9 +203,11 @@ test('crun: a pod in a user namespace, its containers joining it, and an idmappe
   fs.writeFileSync(path.join(volume, 'app-file'), 'app\n');
   fs.chownSync(path.join(volume, 'app-file'), 1000, 1000);
   fs.writeFileSync(path.join(volume, 'root-file'), 'root\n');
-  const mount = (containerPath: string, idmapped: boolean): PartialMessage<cri.Mount> => ({
-    containerPath, hostPath: volume, propagation: cri.MountPropagation.PROPAGATION_PRIVATE, ...(idmapped ? { uidMappings: [UIDS], gidMappings: [GIDS] } : {}),
-  });
+  const mount = (containerPath: string, idmapped: boolean, shift = 0): PartialMessage<cri.Mount> => {
+    // `shift` maps the volume's ids that much higher than the pod's mapping would: host 0 is `shift` inside.
+    const ranges = (r: typeof UIDS) => [{ containerId: 0, hostId: r.hostId + shift, length: r.length - shift }];
+    return { containerPath, hostPath: volume, propagation: cri.MountPropagation.PROPAGATION_PRIVATE, ...(idmapped ? { uidMappings: ranges(UIDS), gidMappings: ranges(GIDS) } : {}) };
+  };
   const podCfg = usernsPod('userns-crun');
   const started = performance.now();
   const pod = (await rt.runPodSandbox({ config: podCfg, runtimeHandler: 'crun' })).podSandboxId;
@@ -218,7 +220,7 @@ test('crun: a pod in a user namespace, its containers joining it, and an idmappe
   assert.equal(idMap(fs.readFileSync(`/proc/${pausePid}/uid_map`, 'utf8')), `0 ${UIDS.hostId} ${UIDS.length}`);
 
   const id = await runContainer(daemon.client, pod, podCfg, usernsContainer('crun-userns', 'exec sleep 1000', USERNS, {
-    mounts: [mount('/idmapped', true), mount('/plain', false)],
+    mounts: [mount('/idmapped', true), mount('/plain', false), mount('/shifted', true, 5000)],
   }));
   assert.equal(crunStatus(id), 'running', 'crun runs the container');
   assert.equal(idMap(await sh(id, 'cat /proc/self/uid_map')), `0 ${UIDS.hostId} ${UIDS.length}`);
@@ -229,6 +231,8 @@ test('crun: a pod in a user namespace, its containers joining it, and an idmappe
   // The idmapped volume: host 1000 is 1000 inside, host root is root; plainly bound, both are nobody.
   assert.equal((await sh(id, 'stat -c "%u:%g %n" /idmapped/app-file /idmapped/root-file')).trim(), '1000:1000 /idmapped/app-file\n0:0 /idmapped/root-file');
   assert.equal((await sh(id, 'stat -c "%u:%g %n" /plain/app-file /plain/root-file')).trim(), '65534:65534 /plain/app-file\n65534:65534 /plain/root-file');
+  // Mappings other than the pod's (the kubelet gives the pod's): host 1000 is 6000 inside, host root 5000.
+  assert.equal((await sh(id, 'stat -c "%u:%g %n" /shifted/app-file /shifted/root-file')).trim(), '6000:6000 /shifted/app-file\n5000:5000 /shifted/root-file');
   assert.match(await sh(id, 'grep " /idmapped " /proc/self/mountinfo'), /\bidmapped\b/);
   // What root in the container writes there is root's on the host, through the mapping both ways.
   await sh(id, 'echo hi > /idmapped/written && chown 1000:1000 /idmapped/app-file');
