@@ -6,7 +6,7 @@
 // A benchmark's `main` begins with `beginBenchmark` (root check, progress on stderr) and prints the sides' peak
 // memory with `peakMemoryLines`.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -158,7 +158,8 @@ export async function startCrikitSide(options: CrikitSideOptions): Promise<Bench
   writeFileSync(file, stringify(config));
 
   const args = [...(options.nodeArgs ?? []), crikitdMain, '--config', file, '--log-level', options.logLevel ?? 'info'];
-  const proc = spawnOrphanProof(process.execPath, args);
+  // With the environment its bin line sets, as the `crikitd` command runs it (node flags go between).
+  const proc = spawnOrphanProof(process.execPath, args, { ...process.env, ...binLineEnv(crikitdMain) });
   const lines = lineTail(proc.stderr!);
   const exited = new Promise<void>(resolve => proc.once('exit', () => resolve()));
   const client = criClient(dirs.socket);
@@ -293,11 +294,17 @@ function containerdWrapper(dir: string): string {
   return file;
 }
 
+/** The NAME=VALUE pairs of a script's `#!/usr/bin/env -S NAME=VALUE… node` line. */
+function binLineEnv(script: string): Record<string, string> {
+  const line = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
+  return Object.fromEntries([...line.matchAll(/\s([A-Z_]+)=(\S*)/g)].map(m => [m[1]!, m[2]!]));
+}
+
 /** Spawns `command` (under `setpriv --pdeathsig KILL` when it exists, same pid), stdout ignored, stderr piped. */
-function spawnOrphanProof(command: string, args: readonly string[]) {
+function spawnOrphanProof(command: string, args: readonly string[], env?: NodeJS.ProcessEnv) {
   return existsSync(setpriv)
-    ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', command, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', command, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env })
+    : spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
 }
 
 /** Keeps the last lines of a stream in an array that it returns. */
