@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,15 +39,16 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-test('the blob lands in blobs/sha256/<hex>, read-only; containerd is asked to commit it and needs no byte', async () => {
-  const data = Buffer.from('layer bytes '.repeat(10_000));
+test('the blob lands in blobs/sha256/<hex>, read-only, written 256 KiB at a time; containerd is asked to commit it and needs no byte', async () => {
+  const data = randomBytes(40 * 16_384);
   const target = blobOf(data);
   const progress: number[] = [];
-  await writer.write('layer-x', target, async () => Readable.from([data.subarray(0, 50_000), data.subarray(50_000)]), options(progress));
+  const chunks = Array.from({ length: 40 }, (_, i) => data.subarray(i * 16_384, (i + 1) * 16_384));
+  await writer.write('layer-x', target, async () => Readable.from(chunks), options(progress));
   assert.deepEqual(readFileSync(stored(target)), data);
   assert.equal(statSync(stored(target)).mode & 0o777, 0o444);
   assert.deepEqual(blobs.writes.map(w => ({ ref: w.ref, digest: w.target.digest, sent: w.sent.length })), [{ ref: 'layer-x', digest: target.digest, sent: 0 }]);
-  assert.deepEqual(progress, [50_000, data.length]);
+  assert.deepEqual(progress, [262_144, 524_288, data.length]);
   assert.deepEqual(ingestLeft(), []);
 });
 

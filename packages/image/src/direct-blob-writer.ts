@@ -7,6 +7,8 @@ import type { BlobTarget, ContentWriteOptions, ContentWriter } from './content-w
 
 /** The directory inside the content store where downloads wait until they are complete and verified. */
 export const directIngestDir = 'crikit-ingest';
+/** How many bytes of a download go to the file in one write. */
+const writeBatchBytes = 256 << 10;
 
 /**
  * Writes blobs into containerd's local content store directory itself, instead of streaming every
@@ -43,12 +45,29 @@ export class DirectBlobWriter {
     try {
       const file = await open(tmp, 'wx', 0o444);
       try {
+        // The body comes in chunks of about 16 KiB: written one by one, 200 MiB took 1 s of the main thread
+        // (libuv request per chunk), gathered into writes of 256 KiB about 0.1 s.
         let done = 0;
-        for await (const chunk of await download() as AsyncIterable<Buffer>) {
-          await file.write(chunk);
-          done += chunk.length;
+        let batch: Buffer[] = [];
+        let batched = 0;
+        const flush = async (): Promise<void> => {
+          let { bytesWritten } = await file.writev(batch);
+          if (bytesWritten < batched) {
+            // A short write (rare for a regular file): the rest, until all of it is written.
+            const rest = Buffer.concat(batch).subarray(bytesWritten);
+            for (let at = 0; at < rest.length; at += bytesWritten) ({ bytesWritten } = await file.write(rest, at));
+          }
+          done += batched;
+          batch = [];
+          batched = 0;
           options.onProgress?.(done);
+        };
+        for await (const chunk of await download() as AsyncIterable<Buffer>) {
+          batch.push(chunk);
+          batched += chunk.length;
+          if (batched >= writeBatchBytes) await flush();
         }
+        if (batched > 0) await flush();
         await file.sync();
       } finally {
         await file.close();
