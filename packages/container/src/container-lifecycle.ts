@@ -165,14 +165,17 @@ export class ContainerLifecycle {
     const lostTaskCgroups = taskDeleted ? undefined : { path: await cgroupsPathOf(this.containerd, id, signal) };
     // Before the containerd container goes: its GC labels hold the volumes' snapshots while they are mounted.
     await this.volumes.release(record, signal);
-    await ignoreNotFound(this.containerd.containers.delete({ id }, { signal }));
-    await ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal }));
+    // The record, the rootfs snapshot and the log writer go at once: none needs another gone first.
+    await Promise.all([
+      ignoreNotFound(this.containerd.containers.delete({ id }, { signal })),
+      ignoreNotFound(this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal })),
+      this.logs.close(id, AbortSignal.timeout(5_000)).catch(() => undefined),
+    ]);
     // What a task containerd lost track of (it was killed during StartContainer's task Create) left behind.
     if (lostTaskCgroups) {
       const left = await removeTaskLeftovers(id, lostTaskCgroups.path);
       if (left.shims.length + left.processes.length + left.cgroups.length > 0) this.log.info({ container: id, ...left }, 'removed what a lost task left');
     }
-    await this.logs.close(id, AbortSignal.timeout(5_000)).catch(() => undefined);
     this.hub.forget(id);
     await this.io.remove(id);
     this.store.delete(id);
