@@ -45,8 +45,8 @@ export class DirectBlobWriter {
     try {
       const file = await open(tmp, 'wx', 0o444);
       try {
-        // The body comes in chunks of about 16 KiB: written one by one, 200 MiB took 1 s of the main thread
-        // (libuv request per chunk), gathered into writes of 256 KiB about 0.1 s.
+        // The body's chunks (64 KiB from a local registry) are gathered into writes of 256 KiB: written one
+        // by one, the writes of a 200 MiB pull held crikitd's main thread for 920 ms in all, gathered 300 ms.
         let done = 0;
         let batch: Buffer[] = [];
         let batched = 0;
