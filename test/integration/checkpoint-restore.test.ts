@@ -1,8 +1,9 @@
 // CheckpointContainer and restore from a checkpoint archive with the real runc and criu: a counter
 // checkpointed, removed, restored into a new container, and counting on from where it was. Where
 // `criu check` fails on this host (Debian 12's criu 3.17.1 does not know the [vvar_vclock] mapping
-// that kernels since 6.13 have; scripts/build-criu.sh builds a newer one), what runs instead is the
-// refusal crikit then answers, and the round trip is reported as skipped with criu's own reason.
+// that kernels since 6.13 have; scripts/build-criu.sh builds a newer one), the round trip is reported
+// as skipped with criu's own reason and the plumbing up to criu runs instead. The refusal crikit
+// answers when the check fails runs on every host, with a criu whose check is made to fail.
 // criu not installed at all fails the file.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -37,6 +38,8 @@ function criuProblem(): string | undefined {
 }
 
 const criu = criuProblem();
+/** The criu on PATH, for wrappers that hand it every command but the one they answer. */
+const realCriu = execFileSync('sh', ['-c', 'command -v criu'], { encoding: 'utf8' }).trim();
 let env: PodTestEnv;
 let runtime: CriRuntime;
 let c: CriClient;
@@ -53,6 +56,33 @@ after(async () => {
   await stopRuntimeAndPods(runtime);
   await env?.cleanup();
 });
+
+/** A fresh runtime (its criu probe has no earlier answer), on the same containerd root and pod dirs. */
+async function restartRuntime(): Promise<void> {
+  c.close();
+  await stopRuntimeAndPods(runtime);
+  runtime = createRuntime({ logger: testLogger(), config: env.config });
+  await runtime.start(AbortSignal.timeout(60_000));
+  c = criClient(runtime.socket);
+}
+
+/**
+ * Runs `fn` against a fresh runtime that finds `script` as `criu` first on its PATH, then goes back to
+ * a runtime with the real one. runc, under containerd, still runs the real criu.
+ */
+async function withCriuWrapper(script: string, fn: () => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(env.dirs.dir, 'criu-wrapper-'));
+  fs.writeFileSync(path.join(dir, 'criu'), script, { mode: 0o755 });
+  const savedPath = process.env.PATH;
+  process.env.PATH = `${dir}:${savedPath}`;
+  try {
+    await restartRuntime();
+    await fn();
+  } finally {
+    process.env.PATH = savedPath;
+    await restartRuntime();
+  }
+}
 
 type GrpcError = { code: number; details: string };
 const refused = (code: number, ...words: string[]) => (e: GrpcError) => e.code === code && words.every(w => e.details.includes(w));
@@ -122,12 +152,14 @@ test('refusals: no id, an unknown or not running container, a bad location, a ba
   await c.runtime.removePodSandbox({ podSandboxId: pod });
 });
 
-test('where criu cannot work, checkpoint and restore are refused FAILED_PRECONDITION with criu\'s reason', { skip: criu === undefined && 'criu works on this host' }, async () => {
+// With a criu whose check fails (as Debian 12's does on kernels since 6.13), on every host.
+test('where criu cannot work, checkpoint and restore are refused FAILED_PRECONDITION with criu\'s reason', () => withCriuWrapper(
+  `#!/bin/sh\n[ "$1" = check ] && { echo 'Error (wrapper): made to fail its check' >&2; exit 1; }\nexec ${realCriu} "$@"\n`, async () => {
   const podCfg = podConfig('ckpt-nocriu');
   const pod = (await c.runtime.runPodSandbox({ config: podCfg })).podSandboxId;
   const running = await runContainer(c, pod, podCfg, containerConfig('counter', env.busybox, counter));
   const location = path.join(env.dirs.dir, 'nocriu.tar');
-  await assert.rejects(c.runtime.checkpointContainer({ containerId: running, location }), refused(status.FAILED_PRECONDITION, 'needs criu', 'check failed'));
+  await assert.rejects(c.runtime.checkpointContainer({ containerId: running, location }), refused(status.FAILED_PRECONDITION, 'needs criu', 'check failed', 'made to fail its check'));
   assert.equal(fs.existsSync(location), false);
   const archive = path.join(env.dirs.dir, 'made-up.tar');
   await madeUpArchive(archive);
@@ -138,7 +170,7 @@ test('where criu cannot work, checkpoint and restore are refused FAILED_PRECONDI
   assert.equal(s.state, cri.ContainerState.CONTAINER_RUNNING);
   await c.runtime.stopPodSandbox({ podSandboxId: pod });
   await c.runtime.removePodSandbox({ podSandboxId: pod });
-});
+}));
 
 test('a counter checkpointed, removed and restored into a new container counts on from where it was', { skip: criu !== undefined && `criu cannot work on this host: ${criu}` }, async () => {
   const podCfg = podConfig('ckpt-round');
@@ -180,17 +212,7 @@ test('a counter checkpointed, removed and restored into a new container counts o
 // CreateContainer + StartContainer reach `runc restore` through containerd's task API; criu's failure
 // comes back to the caller, the checkpointed container keeps running, and nothing is left behind.
 test('with crikit\'s criu check passed, checkpoint and restore reach runc and criu through containerd, and their failure leaves nothing', { skip: criu === undefined && 'criu works on this host: the round trip above runs instead' }, async () => {
-  const wrapperDir = fs.mkdtempSync(path.join(env.dirs.dir, 'criu-wrapper-'));
-  fs.writeFileSync(path.join(wrapperDir, 'criu'), '#!/bin/sh\n[ "$1" = check ] && exit 0\nexec /usr/sbin/criu "$@"\n', { mode: 0o755 });
-  const savedPath = process.env.PATH;
-  // A fresh runtime, so its criu probe has no earlier answer; the same containerd root and pods dirs.
-  c.close();
-  await stopRuntimeAndPods(runtime);
-  process.env.PATH = `${wrapperDir}:${savedPath}`;
-  try {
-    runtime = createRuntime({ logger: testLogger(), config: env.config });
-    await runtime.start(AbortSignal.timeout(60_000));
-    c = criClient(runtime.socket);
+  await withCriuWrapper(`#!/bin/sh\n[ "$1" = check ] && exit 0\nexec ${realCriu} "$@"\n`, async () => {
     const podCfg = podConfig('ckpt-plumbing');
     const pod = (await c.runtime.runPodSandbox({ config: podCfg })).podSandboxId;
     const running = await runContainer(c, pod, podCfg, containerConfig('counter', env.busybox, counter));
@@ -235,7 +257,5 @@ test('with crikit\'s criu check passed, checkpoint and restore reach runc and cr
     await c.runtime.removeContainer({ containerId: fromImage });
     await c.runtime.stopPodSandbox({ podSandboxId: pod });
     await c.runtime.removePodSandbox({ podSandboxId: pod });
-  } finally {
-    process.env.PATH = savedPath;
-  }
+  });
 });
