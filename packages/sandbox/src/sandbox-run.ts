@@ -146,8 +146,8 @@ export class SandboxRunner {
       // containerd would finish a step after its undo ran (a container, a snapshot, a task whose shim
       // outlives the pod). So each undo goes first, and what it finds missing is fine.
       const gone = (err: unknown) => { if (!isNotFound(err)) throw err; };
-      let rootfs: types.Mount[] = [];
-      const preparePause = async (s: AbortSignal): Promise<void> => {
+      // The pause's container record and its prepared rootfs (the snapshot's mounts).
+      const preparePause = async (s: AbortSignal): Promise<types.Mount[]> => {
         throwIfAborted(s, 'create pause container');
         cleanup.push('delete container', u => this.containerd.containers.delete({ id }, { signal: u }).catch(gone));
         await this.containerd.containers.create({
@@ -167,11 +167,11 @@ export class SandboxRunner {
         // Runs after the snapshot's removal: a copy made for this pod alone goes with it.
         if (userns && this.userns) cleanup.push('remove unused remapped snapshots', u => this.userns!.removeUnusedCopies(u));
         cleanup.push('remove snapshot', u => this.containerd.snapshots.remove({ snapshotter: this.snapshotter, key: id }, { signal: u }).catch(gone));
-        rootfs = userns && this.userns
-          ? await this.userns.prepareRootfs(id, pause.metadata.chainId, userns, signal)
+        return userns && this.userns
+          ? this.userns.prepareRootfs(id, pause.metadata.chainId, userns, signal)
           : (await this.containerd.snapshots.prepare({ snapshotter: this.snapshotter, key: id, parent: pause.metadata.chainId }, { signal })).mounts;
       };
-      const createPauseTask = async (): Promise<void> => {
+      const createPauseTask = async (rootfs: types.Mount[]): Promise<void> => {
         throwIfAborted(signal, 'create pause task');
         // With what a task containerd lost track of left (containerd killed during the Create).
         cleanup.push('destroy task', u => destroyTask(this.containerd, id, u).then(() => removeTaskLeftovers(id, specCgroupsPath(spec.value))));
@@ -192,16 +192,15 @@ export class SandboxRunner {
       // CNI makes can be set by runc only once that interface exists: then CNI goes first.
       let ips: readonly string[];
       if (userns) {
-        await preparePause(signal);
-        await createPauseTask();
+        await createPauseTask(await preparePause(signal));
         ips = await attach(signal);
       } else if (namesInterface(sysctls)) {
         ips = await attach(signal);
-        await preparePause(signal);
-        await createPauseTask();
+        await createPauseTask(await preparePause(signal));
       } else {
-        [ips] = await bothOrNeither(attach, preparePause, signal);
-        await createPauseTask();
+        const [attached, rootfs] = await bothOrNeither(attach, preparePause, signal);
+        ips = attached;
+        await createPauseTask(rootfs);
       }
       const status = { ...ready, ip: ips[0] ?? '', additionalIps: ips.slice(1) };
       // The addresses are kept before the pod runs: a crikitd restart finds them with the pod.
