@@ -1,8 +1,8 @@
 #!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 MALLOC_MMAP_THRESHOLD_=131072 node
 // crikitd: serves the CRI on a unix socket until SIGTERM or SIGINT.
 // The bin line sets glibc's malloc for a small resident set: two arenas instead of eight per core, and freed
-// memory above 128 KiB handed back to the kernel (idle RSS 107 -> 87 MiB, after 20 pods and 3,000 status calls
-// 109 -> 99 MiB). Run `node crikitd.js` to keep malloc's defaults or choose other values.
+// memory above 128 KiB handed back to the kernel (idle RSS 105-107 -> 87 MiB, after 20 pods and 3,000 status
+// calls 106-108 -> 99 MiB). Run `node crikitd.js` to keep malloc's defaults or choose other values.
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { errorKind } from '@crikit/core';
